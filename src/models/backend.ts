@@ -1,0 +1,191 @@
+/**
+ * Initializes the TensorFlow.js backend chosen by `detectBackend` and, on wasm, registers the kernels that route
+ * around its gaps so that model code stays plain tfjs.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { detectBackend, type DetectedBackend } from "./backend-detect.js";
+
+export type { BackendName, DetectedBackend } from "./backend-detect.js";
+
+let initialized: DetectedBackend | undefined;
+
+/** The backend initialized by `initBackend`, or undefined before the first call. */
+export function activeBackend(): DetectedBackend | undefined {
+  return initialized;
+}
+
+/**
+ * Loads and selects the backend (native TensorFlow, then wasm, then cpu, or the one `requested`), logs the choice
+ * to stderr and returns it. Calling it again returns the first choice; asking for a different one then is an error.
+ */
+export async function initBackend(requested?: string, log: (line: string) => void = defaultLog): Promise<DetectedBackend> {
+  if (initialized !== undefined) {
+    if (requested !== undefined && requested !== initialized.name) {
+      throw new Error(`Backend "${initialized.name}" is already initialized; cannot switch to "${requested}".`);
+    }
+    return initialized;
+  }
+  const detected = detectBackend(requested);
+  if (detected.name === "tensorflow") {
+    const nativeName = Object.keys(detected.packages).find((name) => name.startsWith("@tensorflow/tfjs-node"));
+    await import(nativeName ?? "@tensorflow/tfjs-node");
+    await tf.setBackend("tensorflow");
+  } else if (detected.name === "wasm") {
+    await import("@tensorflow/tfjs-backend-wasm");
+    await tf.setBackend("wasm");
+    registerWasmWorkarounds();
+  } else {
+    await tf.setBackend("cpu");
+  }
+  await tf.ready();
+  initialized = detected;
+  const versions = Object.entries(detected.packages).map(([name, version]) => `${name}@${version}`);
+  log(`tfjs backend: ${detected.name} (${versions.join(", ")})`);
+  return detected;
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(line + "\n");
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels use (not exported in its typings). */
+interface WasmTensorData {
+  id: number;
+  memoryOffset: number;
+  shape: number[];
+}
+interface WasmBackend {
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): WasmTensorData };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): void;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  wasm: {
+    HEAPU8: Uint8Array;
+    cwrap(name: string, returnType: null, argTypes: string[]): (...args: unknown[]) => void;
+    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+  };
+}
+
+let workaroundsRegistered = false;
+
+/**
+ * tfjs-backend-wasm 4.22 has no UnsortedSegmentSum (so tf.gather has no gradient), and its BatchMatMul only uses
+ * XNNPACK for a single untransposed 2-D product; every other case runs a scalar loop about 10x slower. These
+ * kernels fill the first gap and send every batched or transposed product through XNNPACK slice by slice.
+ */
+export function registerWasmWorkarounds(): void {
+  if (workaroundsRegistered) return;
+  workaroundsRegistered = true;
+  tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
+  const stock = tf.getKernel("BatchMatMul", "wasm");
+  const stockTranspose = tf.getKernel("Transpose", "wasm");
+  if (stock === undefined || stockTranspose === undefined) return;
+  let sliceProduct: ((...args: unknown[]) => void) | undefined;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel({
+    kernelName: "BatchMatMul",
+    backendName: "wasm",
+    setupFunc: stock.setupFunc,
+    kernelFunc: (args) => {
+      const backend = args.backend as unknown as WasmBackend;
+      // Set up lazily: setup functions only run when a backend initializes, which may have happened already.
+      sliceProduct ??= backend.wasm.cwrap("BatchMatMul", null, [
+        "number", "array", "number", "number", "array", "number", "number", "number", "number",
+      ]);
+      return slicedBatchMatMul(args, backend, stock, stockTranspose, sliceProduct);
+    },
+  });
+}
+
+function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const x = args.inputs.x as tf.TensorInfo;
+  const segmentIds = args.inputs.segmentIds as tf.TensorInfo;
+  const numSegments = Number(args.attrs?.numSegments);
+  if (x.dtype !== "float32") throw new Error(`UnsortedSegmentSum on wasm supports float32 only, got ${x.dtype}.`);
+  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+  const rowSize = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], "float32");
+  // Views are taken after makeOutput: an allocation can grow the heap and detach earlier views.
+  const outValues = backend.typedArrayFromHeap(out) as Float32Array;
+  const xValues = backend.typedArrayFromHeap(x) as Float32Array;
+  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
+  outValues.fill(0);
+  for (let row = 0; row < rows; row++) {
+    const segment = ids[row] as number;
+    if (segment < 0 || segment >= numSegments) continue;
+    const from = row * rowSize;
+    const to = segment * rowSize;
+    for (let k = 0; k < rowSize; k++) outValues[to + k]! += xValues[from + k]!;
+  }
+  return out;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+function slicedBatchMatMul(
+  args: KernelArgs,
+  backend: WasmBackend,
+  stock: tf.KernelConfig,
+  stockTranspose: tf.KernelConfig,
+  sliceProduct: (...args: unknown[]) => void,
+): tf.TensorInfo {
+  const a = args.inputs.a as tf.TensorInfo;
+  const b = args.inputs.b as tf.TensorInfo;
+  const transposeA = Boolean(args.attrs?.transposeA);
+  const transposeB = Boolean(args.attrs?.transposeB);
+  const batchA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const batchB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  if ((batchA === 1 && batchB === 1 && !transposeA && !transposeB) || a.dtype !== "float32" || b.dtype !== "float32") {
+    return stock.kernelFunc(args) as tf.TensorInfo;
+  }
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
+    // Broadcasting over several outer dimensions: leave it to the stock kernel.
+    return stock.kernelFunc(args) as tf.TensorInfo;
+  }
+  const temporaries: tf.TensorInfo[] = [];
+  const asRows = (info: tf.TensorInfo, batch: number, transpose: boolean): tf.TensorInfo => {
+    const rows = info.shape[info.shape.length - 2] as number;
+    const columns = info.shape[info.shape.length - 1] as number;
+    const view = { dataId: info.dataId, dtype: info.dtype, shape: [batch, rows, columns] };
+    if (!transpose) return view;
+    const transposed = stockTranspose.kernelFunc({
+      inputs: { x: view },
+      backend: args.backend,
+      attrs: { perm: [0, 2, 1] },
+    }) as tf.TensorInfo;
+    temporaries.push(transposed);
+    return { dataId: transposed.dataId, dtype: "float32", shape: [batch, columns, rows] };
+  };
+  const a3 = asRows(a, batchA, transposeA);
+  const b3 = asRows(b, batchB, transposeB);
+  const [, m, k] = a3.shape as [number, number, number];
+  const [, kb, n] = b3.shape as [number, number, number];
+  if (k !== kb) throw new Error(`matMul inner sizes differ: ${a.shape} x ${b.shape} (transposeA=${transposeA}, transposeB=${transposeB}).`);
+  const batch = Math.max(batchA, batchB);
+  const outerShape = (batchA >= batchB ? a.shape : b.shape).slice(0, -2);
+  const out = backend.makeOutput([...outerShape, m, n], "float32");
+  const aOffset = backend.dataIdMap.get(a3.dataId).memoryOffset;
+  const bOffset = backend.dataIdMap.get(b3.dataId).memoryOffset;
+  const outOffset = backend.dataIdMap.get(out.dataId).memoryOffset;
+  const aShape = new Uint8Array(new Int32Array([1, m, k]).buffer);
+  const bShape = new Uint8Array(new Int32Array([1, k, n]).buffer);
+  const register = (offset: number, size: number): number => {
+    const id = backend.dataIdNextNumber++;
+    backend.wasm.tfjs.registerTensor(id, size, offset);
+    return id;
+  };
+  // Each slice is a view into the operands' heap memory: no copies, and XNNPACK handles the product.
+  for (let i = 0; i < batch; i++) {
+    const aId = register(aOffset + (batchA === 1 ? 0 : i * m * k * 4), m * k);
+    const bId = register(bOffset + (batchB === 1 ? 0 : i * k * n * 4), k * n);
+    const outId = register(outOffset + i * m * n * 4, m * n);
+    sliceProduct(aId, aShape, 3, bId, bShape, 3, false, false, outId);
+    backend.wasm.tfjs.disposeData(aId);
+    backend.wasm.tfjs.disposeData(bId);
+    backend.wasm.tfjs.disposeData(outId);
+  }
+  for (const temporary of temporaries) backend.disposeData(temporary.dataId);
+  return out;
+}
