@@ -1,0 +1,148 @@
+/**
+ * One build lock per stage key, as a file created with O_EXCL in the artifacts folder, so two pipelines (also on
+ * different hosts sharing the folder) never build the same key at once.
+ *
+ * The holder touches the file every `heartbeatMs`. A lock is stale when its holder is on this host and its process
+ * no longer exists, or when its heartbeat is older than `staleAfterMs` (a holder on another host that died).
+ * A stale lock is renamed away, which only one contender can do, and the contender then retries the O_EXCL create.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  token: string;
+  since: string;
+}
+
+export interface LockOptions {
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+  /** Called once when the lock is held by someone else and the caller starts waiting. */
+  onWait?: (owner: string) => void;
+  signal?: AbortSignal;
+}
+
+export class HeldLock {
+  readonly file: string;
+  readonly #token: string;
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(file: string, token: string, heartbeatMs: number) {
+    this.file = file;
+    this.#token = token;
+    this.#heartbeat = setInterval(() => {
+      const now = new Date();
+      fs.utimes(file, now, now, () => undefined);
+    }, heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Whether the lock file is still ours (a contender may have wrongly judged it stale). */
+  stillHeld(): boolean {
+    return readOwner(this.file)?.token === this.#token;
+  }
+
+  /** Deletes the lock file if it is still ours. */
+  async release(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    if (this.stillHeld()) await fs.promises.rm(this.file, { force: true });
+  }
+}
+
+/** Takes the lock in `file`, waiting (polling) while another live process holds it. */
+export async function acquireLock(file: string, options: LockOptions = {}): Promise<HeldLock> {
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const staleAfterMs = options.staleAfterMs ?? 60_000;
+  const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: randomBytes(12).toString("hex"), since: "" };
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  let waited = false;
+  let delayMs = 50;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    owner.since = new Date().toISOString();
+    try {
+      await fs.promises.writeFile(file, JSON.stringify(owner), { flag: "wx" });
+      return new HeldLock(file, owner.token, heartbeatMs);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+
+    const holder = readOwner(file);
+    if (isStale(file, holder, staleAfterMs)) {
+      await breakLock(file, holder);
+      continue;
+    }
+    if (!waited && holder !== undefined) {
+      waited = true;
+      options.onWait?.(`pid ${holder.pid} on ${holder.host}, since ${holder.since}`);
+    }
+    await sleep(delayMs, options.signal);
+    delayMs = Math.min(delayMs * 2, 1_000);
+  }
+}
+
+function readOwner(file: string): LockOwner | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isStale(file: string, holder: LockOwner | undefined, staleAfterMs: number): boolean {
+  if (holder !== undefined && holder.host === os.hostname() && !processExists(holder.pid)) return true;
+  // An unreadable lock file is either being written right now or was left half-written by a killed process.
+  const limitMs = holder === undefined ? Math.min(staleAfterMs, 2_000) : staleAfterMs;
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs > limitMs;
+  } catch {
+    return false;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Renames a stale lock away. If the renamed file turns out to be a fresh lock that another contender created
+ * after we judged the old one stale, it is linked back, which fails harmlessly if a third process got in first.
+ */
+async function breakLock(file: string, judged: LockOwner | undefined): Promise<void> {
+  const aside = `${file}.stale-${randomBytes(6).toString("hex")}`;
+  try {
+    await fs.promises.rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const moved = readOwner(aside);
+  if (moved !== undefined && moved.token !== judged?.token) {
+    await fs.promises.link(aside, file).catch(() => undefined);
+  }
+  await fs.promises.rm(aside, { force: true });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+}
