@@ -1,0 +1,362 @@
+/**
+ * Resolution of a profile into the task graph: which stages exist, the parameters each one runs with, and which
+ * upstream outputs it reads. Each stage receives only the slice of the profile that decides its outputs, so editing
+ * one part of a profile leaves the other stages cached.
+ */
+
+import type { JsonValue, StageDefinition, StageResource } from "../engine/stage.js";
+import type { HypermodelName, Profile } from "../../profiles/schema.js";
+import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "./results.js";
+
+/** Source globs of the experiment stage kinds: the stage module, the experiments, metrics, models and datasets. */
+function experimentCode(kind: string): string[] {
+  return [`stages/${kind}.ts`, "src/experiments/**/*.ts", "src/metrics/**/*.ts", "src/models/**/*.ts", "datasets/**/*.ts", "profiles/schema.ts"];
+}
+
+const datasetCode = (kind: string): string[] => [`stages/${kind}.ts`, "datasets/**/*.ts"];
+const reportCode = ["stages/report.ts", "src/report/**/*.ts", "src/experiments/results.ts"];
+
+/** Collection that an evaluation dataset reads; both S-NI settings share one. */
+export function collectionOf(dataset: EvalDataset): keyof Profile["collections"] {
+  return dataset.startsWith("sni/") ? "sni" : (dataset as Exclude<EvalDataset, "sni/def" | "sni/def-2pos">);
+}
+
+/** Hypermodel that an MTF method starts from, if any. */
+export function hypermodelOf(method: MtfMethod): HypermodelName | undefined {
+  if (method === "hyper-prefix" || method === "hyper-prefix-plus") return "hyper-prefix";
+  if (method === "hyper-lora" || method === "hyper-lora-plus") return "hyper-lora";
+  return undefined;
+}
+
+/** Stage ids, in one place so that the resolver and the stages agree. */
+export const stageIds = {
+  downloadCorpus: "download/corpus",
+  downloadCollection: (collection: string) => `download/${collection}`,
+  tokenizer: "tokenize/tokenizer",
+  tokenizedCorpus: "tokenize/corpus",
+  pretrain: "pretrain",
+  hyperpretrain: (hypermodel: HypermodelName, prefixOnly = false) => `hyperpretrain/${hypermodel}${prefixOnly ? "/prefix-only" : ""}`,
+  mtf: (dataset: string, method: string, variant?: string) => `mtf/${dataset}/${method}${variant === undefined ? "" : `/${variant}`}`,
+  evaluation: (dataset: string, method: string, variant?: string) => `eval/${dataset}/${method}${variant === undefined ? "" : `/${variant}`}`,
+  peft: (task: string, method: PeftMethod, init: PeftInit, learningRate: number, seed: number) => `peft/${task}/${method}/${init}/${learningRate}/${seed}`,
+  report: "report",
+};
+
+/** Variant suffix of MTF and eval ids for a hypermodel hyperpretrained for `steps` steps (the figure of score against steps). */
+export const stepsVariant = (steps: number): string => `hyperpretrain-${steps}`;
+export const prefixOnlyVariant = "prefix-only";
+
+/** Thrown when a profile passes the schema but describes an impossible graph. */
+export class ProfileError extends Error {
+  constructor(profileName: string, field: string, message: string) {
+    super(`profile "${profileName}": ${field}: ${message}`);
+    this.name = "ProfileError";
+  }
+}
+
+interface Builder {
+  stages: StageDefinition[];
+  add(stage: Omit<StageDefinition, "resource"> & { resource?: StageResource }): void;
+  has(id: string): boolean;
+}
+
+function createBuilder(resource: StageResource): Builder {
+  const stages: StageDefinition[] = [];
+  const ids = new Set<string>();
+  return {
+    stages,
+    add(stage) {
+      if (ids.has(stage.id)) throw new Error(`Internal error: stage id ${stage.id} resolved twice.`);
+      ids.add(stage.id);
+      stages.push({ ...stage, resource: stage.resource ?? resource });
+    },
+    has: (id) => ids.has(id),
+  };
+}
+
+function json(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
+
+/** Resolves `profile` into stage definitions in dependency order, ending with `report`. */
+export function resolveStages(profile: Profile): StageDefinition[] {
+  validateProfileSemantics(profile);
+  const graph = createBuilder(profile.resource);
+  const modelSpec = json(profile.model);
+  const peftShape = json(profile.peftShape);
+  const dataInputs = [stageIds.tokenizer];
+
+  // Data: the corpus, every collection a run reads, the tokenizer and the tokenized corpus.
+  graph.add({ id: stageIds.downloadCorpus, kind: "download", params: { what: "corpus", corpus: json(profile.corpus), seed: profile.seed }, upstream: [], code: datasetCode("download"), resource: "cpu" });
+  const usedCollections = new Set<string>(profile.mtf.runs.map((run) => collectionOf(run.dataset)));
+  usedCollections.add("p3");
+  for (const collection of [...usedCollections].sort()) {
+    const source = profile.collections[collection as keyof Profile["collections"]];
+    graph.add({
+      id: stageIds.downloadCollection(collection),
+      kind: "download",
+      params: { what: "collection", collection, source: json(source), seed: profile.seed },
+      upstream: [],
+      code: datasetCode("download"),
+      resource: "cpu",
+    });
+  }
+  graph.add({ id: stageIds.tokenizer, kind: "tokenize", params: { what: "tokenizer", tokenizer: json(profile.tokenizer), seed: profile.seed }, upstream: [stageIds.downloadCorpus], code: datasetCode("tokenize"), resource: "cpu" });
+  graph.add({ id: stageIds.tokenizedCorpus, kind: "tokenize", params: { what: "corpus" }, upstream: [stageIds.tokenizer, stageIds.downloadCorpus], code: datasetCode("tokenize"), resource: "cpu" });
+
+  // The frozen downstream model.
+  graph.add({
+    id: stageIds.pretrain,
+    kind: "pretrain",
+    params: { model: modelSpec, pretrain: json(profile.pretrain ?? null), seed: profile.seed },
+    upstream: profile.model.source === "scratch" ? [stageIds.tokenizer, stageIds.tokenizedCorpus] : [stageIds.tokenizer],
+    code: experimentCode("pretrain"),
+  });
+
+  addHyperpretraining(profile, graph, peftShape);
+  addMultiTaskRuns(profile, graph, peftShape, dataInputs);
+  addPeftSweep(profile, graph, peftShape, dataInputs);
+
+  const reported = graph.stages.filter((stage) => ["eval", "peft", "hyperpretrain"].includes(stage.kind)).map((stage) => stage.id);
+  graph.add({ id: stageIds.report, kind: "report", params: { profile: profile.name }, upstream: reported, code: reportCode, resource: "cpu" });
+  return graph.stages;
+}
+
+function addHyperpretraining(profile: Profile, graph: Builder, peftShape: JsonValue): void {
+  const spec = profile.hyperpretrain;
+  const variants: [HypermodelName, boolean][] = [
+    ...hypermodelsNeeded(profile).map((hypermodel): [HypermodelName, boolean] => [hypermodel, false]),
+    ...spec.prefixOnly.map((hypermodel): [HypermodelName, boolean] => [hypermodel, true]),
+  ];
+  for (const [hypermodel, prefixOnly] of variants) {
+    graph.add({
+      id: stageIds.hyperpretrain(hypermodel, prefixOnly),
+      kind: "hyperpretrain",
+      params: {
+        hypermodel,
+        variant: prefixOnly ? "prefix-only" : "prefix-and-suffix",
+        training: json(spec.training),
+        windowLength: spec.windowLength,
+        downstreamInputLength: spec.downstreamInputLength,
+        targetLength: spec.targetLength,
+        maxHyperInputLength: profile.mtf.maxHyperInputLength,
+        checkpointSteps: json(checkpointStepsNeeded(profile)),
+        peftShape,
+        seed: profile.seed,
+      },
+      upstream: [stageIds.pretrain, stageIds.tokenizer, stageIds.tokenizedCorpus],
+      code: experimentCode("hyperpretrain"),
+    });
+  }
+}
+
+/** Every hypermodel some run needs: the profile's list plus HyperT5-Prefix-MLP when Prefix-MLP has a hyper init. */
+function hypermodelsNeeded(profile: Profile): HypermodelName[] {
+  const needed = new Set(profile.hyperpretrain.hypermodels);
+  const sweepsPrefixMlp = profile.peft.tasks.length > 0 && profile.peft.methods.includes("prefix-mlp");
+  if (sweepsPrefixMlp && profile.peft.inits.includes("hyper")) needed.add("hyper-prefix-mlp");
+  return [...needed];
+}
+
+function checkpointStepsNeeded(profile: Profile): number[] {
+  const steps = new Set(profile.hyperpretrain.checkpointSteps);
+  for (const step of profile.mtf.hyperpretrainStepsSweep) if (step > 0) steps.add(step);
+  steps.add(profile.hyperpretrain.training.steps);
+  return [...steps].sort((a, b) => a - b);
+}
+
+interface MtfVariant {
+  dataset: EvalDataset;
+  method: MtfMethod | "hyper-prefix-mlp";
+  variant?: string;
+  hyperpretrainStage?: string;
+  hyperpretrainCheckpoint?: number;
+}
+
+function mtfVariants(profile: Profile): MtfVariant[] {
+  const variants: MtfVariant[] = [];
+  for (const run of profile.mtf.runs) {
+    for (const method of run.methods) {
+      const hypermodel = hypermodelOf(method);
+      variants.push({ dataset: run.dataset, method, ...(hypermodel ? { hyperpretrainStage: stageIds.hyperpretrain(hypermodel) } : {}) });
+    }
+  }
+  for (const steps of profile.mtf.hyperpretrainStepsSweep) {
+    for (const hypermodel of profile.hyperpretrain.hypermodels) {
+      if (hypermodel === "hyper-prefix-mlp") continue;
+      variants.push({
+        dataset: "p3",
+        method: hypermodel,
+        variant: stepsVariant(steps),
+        ...(steps > 0 ? { hyperpretrainStage: stageIds.hyperpretrain(hypermodel) } : {}),
+        hyperpretrainCheckpoint: steps,
+      });
+    }
+  }
+  for (const dataset of profile.mtf.prefixOnlyDatasets) {
+    for (const hypermodel of profile.hyperpretrain.prefixOnly) {
+      if (hypermodel === "hyper-prefix-mlp") continue;
+      variants.push({ dataset, method: hypermodel, variant: prefixOnlyVariant, hyperpretrainStage: stageIds.hyperpretrain(hypermodel, true) });
+    }
+  }
+  if (hypermodelsNeeded(profile).includes("hyper-prefix-mlp")) {
+    variants.push({ dataset: "p3", method: "hyper-prefix-mlp", hyperpretrainStage: stageIds.hyperpretrain("hyper-prefix-mlp") });
+  }
+  return variants;
+}
+
+function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue, dataInputs: string[]): void {
+  for (const run of mtfVariants(profile)) {
+    const collection = stageIds.downloadCollection(collectionOf(run.dataset));
+    const mtfId = stageIds.mtf(run.dataset, run.method, run.variant);
+    const upstream = [stageIds.pretrain, ...dataInputs, collection, ...(run.hyperpretrainStage ? [run.hyperpretrainStage] : [])];
+    graph.add({
+      id: mtfId,
+      kind: "mtf",
+      params: {
+        dataset: run.dataset,
+        method: run.method,
+        training: json(profile.mtf.training),
+        maxInputLength: profile.mtf.maxInputLength,
+        maxHyperInputLength: profile.mtf.maxHyperInputLength,
+        maxTargetLength: profile.mtf.maxTargetLength,
+        fewShotCount: profile.mtf.fewShotCount,
+        hyperpretrainStage: run.hyperpretrainStage ?? null,
+        hyperpretrainCheckpoint: run.hyperpretrainCheckpoint ?? null,
+        peftShape,
+        seed: profile.seed,
+      },
+      upstream,
+      code: experimentCode("mtf"),
+    });
+    if (run.method === "hyper-prefix-mlp") continue; // Used only as the hyper init of Prefix-MLP.
+    graph.add({
+      id: stageIds.evaluation(run.dataset, run.method, run.variant),
+      kind: "eval",
+      params: {
+        dataset: run.dataset,
+        method: run.method,
+        mtfStage: mtfId,
+        eval: json(profile.eval),
+        maxInputLength: profile.mtf.maxInputLength,
+        maxHyperInputLength: profile.mtf.maxHyperInputLength,
+        hyperpretrainSteps: run.hyperpretrainCheckpoint ?? null,
+        hyperpretrainVariant: run.variant === prefixOnlyVariant ? "prefix-only" : run.hyperpretrainStage ? "prefix-and-suffix" : null,
+        peftShape,
+      },
+      upstream: [mtfId, stageIds.pretrain, ...dataInputs, collection],
+      code: experimentCode("eval"),
+    });
+  }
+}
+
+/** The MTF stage whose parameters initialize `method` with `init`, or undefined for a random init. */
+export function initSourceStage(method: PeftMethod, init: PeftInit): string | undefined {
+  if (init === "random") return undefined;
+  if (init === "shared") return stageIds.mtf("p3", method === "lora" ? "t5-mtf-lora" : "t5-mtf-prefix");
+  const hypermodel: HypermodelName = method === "lora" ? "hyper-lora" : method === "prefix-mlp" ? "hyper-prefix-mlp" : "hyper-prefix";
+  return stageIds.mtf("p3", hypermodel);
+}
+
+function addPeftSweep(profile: Profile, graph: Builder, peftShape: JsonValue, dataInputs: string[]): void {
+  const spec = profile.peft;
+  for (const task of spec.tasks) {
+    for (const method of spec.methods) {
+      for (const init of spec.inits) {
+        const source = initSourceStage(method, init);
+        for (const learningRate of spec.learningRates) {
+          for (const seed of spec.seeds) {
+            graph.add({
+              id: stageIds.peft(task, method, init, learningRate, seed),
+              kind: "peft",
+              params: {
+                task,
+                method,
+                init,
+                learningRate,
+                seed,
+                initStage: source ?? null,
+                steps: spec.steps,
+                batchSize: spec.batchSize,
+                evaluateEvery: spec.evaluateEvery,
+                hyperInitExamples: spec.hyperInitExamples,
+                maxTestExamples: spec.maxTestExamples,
+                maxInputLength: profile.mtf.maxInputLength,
+                maxHyperInputLength: profile.mtf.maxHyperInputLength,
+                maxTargetLength: profile.mtf.maxTargetLength,
+                fewShotSeed: profile.eval.fewShotSeed,
+                peftShape,
+              },
+              upstream: [stageIds.pretrain, ...dataInputs, stageIds.downloadCollection("p3"), ...(source ? [source] : [])],
+              code: experimentCode("peft"),
+            });
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Checks what the JSON schema cannot express; throws a `ProfileError` naming the field. */
+export function validateProfileSemantics(profile: Profile): void {
+  const fail = (field: string, message: string): never => {
+    throw new ProfileError(profile.name, field, message);
+  };
+  if (profile.model.source === "scratch" && profile.pretrain === undefined) {
+    fail("pretrain", "a model trained from scratch needs the pretrain section");
+  }
+  if (profile.model.source === "scratch" && profile.tokenizer.kind !== "unigram") {
+    fail("tokenizer", "a model trained from scratch needs a unigram tokenizer trained on the corpus");
+  }
+  const trainings: [string, Profile["mtf"]["training"]][] = [
+    ["mtf/training", profile.mtf.training],
+    ["hyperpretrain/training", profile.hyperpretrain.training],
+  ];
+  if (profile.pretrain) {
+    trainings.push(["pretrain/spanCorruption", profile.pretrain.spanCorruption], ["pretrain/lmAdaptation", profile.pretrain.lmAdaptation]);
+  }
+  for (const [field, training] of trainings) {
+    if (training.batchSize % training.microBatchSize !== 0) {
+      fail(`${field}/microBatchSize`, `${training.microBatchSize} does not divide the batch size ${training.batchSize}`);
+    }
+  }
+  profile.mtf.runs.forEach((run, index) => {
+    const collection = collectionOf(run.dataset);
+    if (profile.collections[collection] === undefined) fail(`mtf/runs/${index}/dataset`, `"${run.dataset}" needs collections/${collection}`);
+    for (const method of run.methods) {
+      const hypermodel = hypermodelOf(method);
+      if (hypermodel && !profile.hyperpretrain.hypermodels.includes(hypermodel)) {
+        fail(`mtf/runs/${index}/methods`, `"${method}" needs "${hypermodel}" in hyperpretrain/hypermodels`);
+      }
+    }
+  });
+  const seen = new Set<string>();
+  profile.mtf.runs.forEach((run, index) => {
+    if (seen.has(run.dataset)) fail(`mtf/runs/${index}/dataset`, `"${run.dataset}" is listed twice`);
+    seen.add(run.dataset);
+  });
+  const hyper = profile.hyperpretrain;
+  const window = hyper.windowLength - hyper.downstreamInputLength - hyper.targetLength;
+  if (window < 2) fail("hyperpretrain/windowLength", `${hyper.windowLength} leaves no room for segments A and D around B and C`);
+  if (hyper.windowLength - hyper.downstreamInputLength - hyper.targetLength + 3 > profile.mtf.maxHyperInputLength) {
+    fail("hyperpretrain/windowLength", `segments A and D (${window} tokens) exceed mtf/maxHyperInputLength ${profile.mtf.maxHyperInputLength}`);
+  }
+  for (const steps of hyper.checkpointSteps) {
+    if (steps > hyper.training.steps) fail("hyperpretrain/checkpointSteps", `${steps} is beyond the ${hyper.training.steps} training steps`);
+  }
+  for (const steps of profile.mtf.hyperpretrainStepsSweep) {
+    if (steps > hyper.training.steps) fail("mtf/hyperpretrainStepsSweep", `${steps} is beyond the ${hyper.training.steps} hyperpretraining steps`);
+  }
+  for (const dataset of profile.mtf.prefixOnlyDatasets) {
+    if (profile.collections[collectionOf(dataset)] === undefined) fail("mtf/prefixOnlyDatasets", `"${dataset}" needs collections/${collectionOf(dataset)}`);
+  }
+  const p3Methods = new Set(profile.mtf.runs.find((run) => run.dataset === "p3")?.methods ?? []);
+  for (const method of profile.peft.methods) {
+    for (const init of profile.peft.inits) {
+      const source = initSourceStage(method, init);
+      if (source === undefined || source.endsWith("hyper-prefix-mlp")) continue;
+      const sourceMethod = source.split("/")[2] as MtfMethod;
+      if (!p3Methods.has(sourceMethod)) fail("peft/inits", `the ${init} init of ${method} needs "${sourceMethod}" among the P3 methods of mtf/runs`);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import Ajv from "ajv";
+import { describe, expect, it } from "vitest";
+
+import { profileSchema, resolvePipeline, type Profile } from "../../stages/index.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// Tests run from test/ (vitest) or dist/test/ (compiled); the profiles folder sits at the project root.
+const projectRoot = [path.resolve(here, "../.."), path.resolve(here, "../../..")].find((root) => fs.existsSync(path.join(root, "profiles", "smoke.json")))!;
+const profileNames = ["smoke", "default", "t5-large", "t5-xl"];
+
+function loadProfile(name: string): Profile {
+  return JSON.parse(fs.readFileSync(path.join(projectRoot, "profiles", `${name}.json`), "utf8")) as Profile;
+}
+
+const validate = new Ajv.default({ allErrors: true, strict: false }).compile(profileSchema);
+
+describe("profile files", () => {
+  for (const name of profileNames) {
+    it(`${name} passes the schema`, () => {
+      const valid = validate(loadProfile(name));
+      expect(validate.errors ?? []).toEqual([]);
+      expect(valid).toBe(true);
+    });
+  }
+
+  it("schema rejects unknown keys", () => {
+    const profile = loadProfile("smoke") as unknown as Record<string, unknown>;
+    expect(validate({ ...profile, extra: 1 })).toBe(false);
+    const mtf = { ...(profile.mtf as object), learningRate: 1 };
+    expect(validate({ ...profile, mtf })).toBe(false);
+  });
+});
+
+describe("resolvePipeline", () => {
+  for (const name of profileNames) {
+    it(`resolves ${name} into an acyclic graph`, async () => {
+      const { stages } = await resolvePipeline(loadProfile(name), { projectRoot });
+      const ids = new Set<string>();
+      for (const stage of stages) {
+        for (const upstream of stage.upstream) expect(ids.has(upstream), `${stage.id} reads ${upstream}`).toBe(true);
+        expect(ids.has(stage.id)).toBe(false);
+        ids.add(stage.id);
+      }
+      expect(stages.at(-1)?.id).toBe("report");
+    });
+  }
+
+  it("puts every result stage upstream of the report", async () => {
+    const { stages } = await resolvePipeline(loadProfile("default"), { projectRoot });
+    const report = stages.at(-1)!;
+    const results = stages.filter((stage) => ["eval", "peft", "hyperpretrain"].includes(stage.kind)).map((stage) => stage.id);
+    expect(report.params).toEqual({ profile: "default" });
+    expect([...report.upstream].sort()).toEqual([...results].sort());
+  });
+
+  it("names stages as the spec does", async () => {
+    const { stages } = await resolvePipeline(loadProfile("t5-large"), { projectRoot });
+    const ids = stages.map((stage) => stage.id);
+    expect(ids).toContain("pretrain");
+    expect(ids).toContain("hyperpretrain/hyper-prefix");
+    expect(ids).toContain("hyperpretrain/hyper-prefix/prefix-only");
+    expect(ids).toContain("mtf/p3/hyper-lora-plus");
+    expect(ids).toContain("eval/sni/def-2pos/hyper-prefix");
+    expect(ids).toContain("peft/super_glue_rte_GPT_3_style/prefix-mlp/hyper/0.0001/2");
+    expect(stages.find((stage) => stage.id === "mtf/p3/t5-mtf")?.resource).toBe("gpu");
+  });
+
+  it("wires each PEFT init to its source", async () => {
+    const { stages } = await resolvePipeline(loadProfile("t5-large"), { projectRoot });
+    const upstreamOf = (id: string): string[] => stages.find((stage) => stage.id === id)!.upstream;
+    const task = "super_glue_rte_GPT_3_style";
+    expect(upstreamOf(`peft/${task}/prefix-flat/shared/0.001/0`)).toContain("mtf/p3/t5-mtf-prefix");
+    expect(upstreamOf(`peft/${task}/prefix-flat/hyper/0.001/0`)).toContain("mtf/p3/hyper-prefix");
+    expect(upstreamOf(`peft/${task}/prefix-mlp/hyper/0.001/0`)).toContain("mtf/p3/hyper-prefix-mlp");
+    expect(upstreamOf(`peft/${task}/lora/shared/0.001/0`)).toContain("mtf/p3/t5-mtf-lora");
+    expect(upstreamOf(`peft/${task}/lora/random/0.001/0`).some((id) => id.startsWith("mtf/"))).toBe(false);
+  });
+
+  it("rejects a hyper method without its hypermodel", async () => {
+    const profile = loadProfile("smoke");
+    profile.hyperpretrain.hypermodels = ["hyper-prefix"];
+    await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/"hyper-lora" in hyperpretrain\/hypermodels/);
+  });
+
+  it("rejects a micro-batch that does not divide the batch", async () => {
+    const profile = loadProfile("smoke");
+    profile.mtf.training.microBatchSize = 3;
+    await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/mtf\/training\/microBatchSize/);
+  });
+});
