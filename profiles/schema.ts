@@ -7,7 +7,7 @@
 
 import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "../src/experiments/results.js";
 
-export type HypermodelName = "hyper-prefix" | "hyper-lora" | "hyper-prefix-mlp";
+export type HypermodelName = "hyper-prefix" | "hyper-lora";
 
 /** Where a normalized collection comes from. */
 export type CollectionSource =
@@ -48,8 +48,6 @@ export interface TrainingSpec {
 export interface PeftShape {
   /** Soft prefix tokens per attention layer. */
   prefixLength: number;
-  /** Hidden width of the Prefix-MLP reparameterization. */
-  prefixMlpHidden: number;
   loraRank: number;
 }
 
@@ -149,7 +147,7 @@ function strictObject(properties: Record<string, object>, required: string[] = O
 
 const evalDatasets = ["p3", "metaicl/hr_to_lr", "metaicl/non_nli_to_nli", "metaicl/non_class_to_class", "sni/def", "sni/def-2pos"];
 const mtfMethodNames = ["t5-mtf", "t5-mtf-few-shot", "t5-mtf-prefix", "t5-mtf-lora", "hyper-prefix", "hyper-lora", "hyper-prefix-plus", "hyper-lora-plus"];
-const hypermodelNames = ["hyper-prefix", "hyper-lora", "hyper-prefix-mlp"];
+const hypermodelNames = ["hyper-prefix", "hyper-lora"];
 
 const trainingSchema = strictObject({
   steps: positiveInteger,
@@ -226,7 +224,7 @@ export const profileSchema = strictObject(
         strictObject({ source: { const: "huggingface" }, repository: nonEmptyString, revision: nonEmptyString }),
       ],
     },
-    peftShape: strictObject({ prefixLength: positiveInteger, prefixMlpHidden: positiveInteger, loraRank: positiveInteger }),
+    peftShape: strictObject({ prefixLength: positiveInteger, loraRank: positiveInteger }),
     pretrain: strictObject({
       spanCorruption: trainingSchema,
       lmAdaptation: trainingSchema,

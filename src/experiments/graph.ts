@@ -125,7 +125,7 @@ export function resolveStages(profile: Profile): StageDefinition[] {
 function addHyperpretraining(profile: Profile, graph: Builder, peftShape: JsonValue): void {
   const spec = profile.hyperpretrain;
   const variants: [HypermodelName, boolean][] = [
-    ...hypermodelsNeeded(profile).map((hypermodel): [HypermodelName, boolean] => [hypermodel, false]),
+    ...spec.hypermodels.map((hypermodel): [HypermodelName, boolean] => [hypermodel, false]),
     ...spec.prefixOnly.map((hypermodel): [HypermodelName, boolean] => [hypermodel, true]),
   ];
   for (const [hypermodel, prefixOnly] of variants) {
@@ -150,13 +150,6 @@ function addHyperpretraining(profile: Profile, graph: Builder, peftShape: JsonVa
   }
 }
 
-/** Every hypermodel some run needs: the profile's list plus HyperT5-Prefix-MLP when Prefix-MLP has a hyper init. */
-function hypermodelsNeeded(profile: Profile): HypermodelName[] {
-  const needed = new Set(profile.hyperpretrain.hypermodels);
-  const sweepsPrefixMlp = profile.peft.tasks.length > 0 && profile.peft.methods.includes("prefix-mlp");
-  if (sweepsPrefixMlp && profile.peft.inits.includes("hyper")) needed.add("hyper-prefix-mlp");
-  return [...needed];
-}
 
 function checkpointStepsNeeded(profile: Profile): number[] {
   const steps = new Set(profile.hyperpretrain.checkpointSteps);
@@ -167,7 +160,7 @@ function checkpointStepsNeeded(profile: Profile): number[] {
 
 interface MtfVariant {
   dataset: EvalDataset;
-  method: MtfMethod | "hyper-prefix-mlp";
+  method: MtfMethod;
   variant?: string;
   hyperpretrainStage?: string;
   hyperpretrainCheckpoint?: number;
@@ -183,7 +176,6 @@ function mtfVariants(profile: Profile): MtfVariant[] {
   }
   for (const steps of profile.mtf.hyperpretrainStepsSweep) {
     for (const hypermodel of profile.hyperpretrain.hypermodels) {
-      if (hypermodel === "hyper-prefix-mlp") continue;
       variants.push({
         dataset: "p3",
         method: hypermodel,
@@ -195,12 +187,8 @@ function mtfVariants(profile: Profile): MtfVariant[] {
   }
   for (const dataset of profile.mtf.prefixOnlyDatasets) {
     for (const hypermodel of profile.hyperpretrain.prefixOnly) {
-      if (hypermodel === "hyper-prefix-mlp") continue;
       variants.push({ dataset, method: hypermodel, variant: prefixOnlyVariant, hyperpretrainStage: stageIds.hyperpretrain(hypermodel, true) });
     }
-  }
-  if (hypermodelsNeeded(profile).includes("hyper-prefix-mlp")) {
-    variants.push({ dataset: "p3", method: "hyper-prefix-mlp", hyperpretrainStage: stageIds.hyperpretrain("hyper-prefix-mlp") });
   }
   return variants;
 }
@@ -229,7 +217,6 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
       upstream,
       code: experimentCode("mtf"),
     });
-    if (run.method === "hyper-prefix-mlp") continue; // Used only as the hyper init of Prefix-MLP.
     graph.add({
       id: stageIds.evaluation(run.dataset, run.method, run.variant),
       kind: "eval",
@@ -250,12 +237,15 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
   }
 }
 
-/** The MTF stage whose parameters initialize `method` with `init`, or undefined for a random init. */
+/**
+ * The MTF stage whose parameters initialize `method` with `init`, or undefined for a random init. HyperT5-Prefix
+ * serves both prefix methods: its heads have the architecture of the Prefix-MLP reparameterization, so reusing them
+ * with its decoder outputs as the embeddings is the HyperT5-Prefix-MLP initialization (HyperTuning, appendix E).
+ */
 export function initSourceStage(method: PeftMethod, init: PeftInit): string | undefined {
   if (init === "random") return undefined;
   if (init === "shared") return stageIds.mtf("p3", method === "lora" ? "t5-mtf-lora" : "t5-mtf-prefix");
-  const hypermodel: HypermodelName = method === "lora" ? "hyper-lora" : method === "prefix-mlp" ? "hyper-prefix-mlp" : "hyper-prefix";
-  return stageIds.mtf("p3", hypermodel);
+  return stageIds.mtf("p3", method === "lora" ? "hyper-lora" : "hyper-prefix");
 }
 
 function addPeftSweep(profile: Profile, graph: Builder, peftShape: JsonValue, dataInputs: string[]): void {
@@ -354,7 +344,7 @@ export function validateProfileSemantics(profile: Profile): void {
   for (const method of profile.peft.methods) {
     for (const init of profile.peft.inits) {
       const source = initSourceStage(method, init);
-      if (source === undefined || source.endsWith("hyper-prefix-mlp")) continue;
+      if (source === undefined) continue;
       const sourceMethod = source.split("/")[2] as MtfMethod;
       if (!p3Methods.has(sourceMethod)) fail("peft/inits", `the ${init} init of ${method} needs "${sourceMethod}" among the P3 methods of mtf/runs`);
     }

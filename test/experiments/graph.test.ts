@@ -75,7 +75,7 @@ describe("resolvePipeline", () => {
     const task = "super_glue_rte_GPT_3_style";
     expect(upstreamOf(`peft/${task}/prefix-flat/shared/0.001/0`)).toContain("mtf/p3/t5-mtf-prefix");
     expect(upstreamOf(`peft/${task}/prefix-flat/hyper/0.001/0`)).toContain("mtf/p3/hyper-prefix");
-    expect(upstreamOf(`peft/${task}/prefix-mlp/hyper/0.001/0`)).toContain("mtf/p3/hyper-prefix-mlp");
+    expect(upstreamOf(`peft/${task}/prefix-mlp/hyper/0.001/0`)).toContain("mtf/p3/hyper-prefix");
     expect(upstreamOf(`peft/${task}/lora/shared/0.001/0`)).toContain("mtf/p3/t5-mtf-lora");
     expect(upstreamOf(`peft/${task}/lora/random/0.001/0`).some((id) => id.startsWith("mtf/"))).toBe(false);
   });

@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  concatenateFewShotAndInput,
   contextAugmentedExample,
   corruptedLengths,
-  formatFewShot,
   noiseCounts,
   prefixLmSplit,
   randomSegmentation,
   randomSpansNoiseMask,
   rawLengthForInput,
-  sampleFewShotIndices,
   sampleWindow,
   spanCorrupt,
   t5SpanCorruption,
@@ -157,44 +154,6 @@ describe("context-augmented language modeling", () => {
 
   it("rejects a window without room for context", () => {
     expect(() => contextAugmentedExample(ordinary(21), special, { ...options, windowLength: 21 }, seeded(1))).toThrow(RangeError);
-  });
-});
-
-describe("few-shot formatting", () => {
-  it("never samples the target itself", () => {
-    for (let seed = 0; seed < 100; seed++) {
-      const indices = sampleFewShotIndices(10, 4, 3, seeded(seed));
-      expect(indices).toHaveLength(4);
-      expect(indices).not.toContain(3);
-      expect(new Set(indices).size).toBe(4);
-    }
-  });
-
-  it("returns the whole pool when it is small", () => {
-    expect(sampleFewShotIndices(3, 16, 0, seeded(1)).sort()).toEqual([1, 2]);
-  });
-
-  it("formats pairs with <x> and <y>", () => {
-    const tokens = formatFewShot([{ input: [10, 11], target: [12] }, { input: [13], target: [14, 15] }], special, 100);
-    expect(tokens).toEqual([2, 10, 11, 3, 12, 2, 13, 3, 14, 15, 1]);
-  });
-
-  it("puts an S-NI definition first", () => {
-    const tokens = formatFewShot([{ input: [10], target: [12] }], special, 100, [20, 21]);
-    expect(tokens).toEqual([2, 20, 21, 2, 10, 3, 12, 1]);
-  });
-
-  it("truncates the end to the maximum length", () => {
-    const tokens = formatFewShot([{ input: ordinary(20), target: [12] }], special, 8);
-    expect(tokens).toHaveLength(8);
-    expect(tokens.at(-1)).toBe(special.eos);
-  });
-
-  it("keeps the target input when concatenating", () => {
-    const fewShot = [{ input: ordinary(30, 100), target: [12] }];
-    const tokens = concatenateFewShotAndInput(fewShot, [50, 51, 52], special, 12);
-    expect(tokens).toHaveLength(12);
-    expect(tokens.slice(-6)).toEqual([2, 50, 51, 52, 3, 1]);
   });
 });
 

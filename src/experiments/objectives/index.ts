@@ -1,5 +1,4 @@
 export * from "./context-augmented-lm.js";
-export * from "./few-shot.js";
 export * from "./prefix-lm.js";
 export * from "./span-corruption.js";
 export * from "./tokens.js";
