@@ -154,7 +154,7 @@ export class ArtifactStore {
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     if (fs.existsSync(target)) await this.remove(target);
     await fs.promises.rename(stagingDir, target);
-    this.memo.forgetBelow(stagingDir);
+    this.memo.moveBelow(stagingDir, target);
     return target;
   }
 

@@ -112,6 +112,17 @@ export class FileDigestMemo {
     this.#dirty = true;
   }
 
+  /** Moves the entries of files below `from` to the same relative paths below `to`, after a rename. */
+  moveBelow(from: string, to: string): void {
+    const prefix = path.resolve(from) + path.sep;
+    for (const [key, entry] of [...this.#entries]) {
+      if (!key.startsWith(prefix)) continue;
+      this.#entries.delete(key);
+      this.#entries.set(path.join(path.resolve(to), key.slice(prefix.length)), entry);
+      this.#dirty = true;
+    }
+  }
+
   /** Forgets the entries of files below `folder` (after it was deleted or replaced). */
   forgetBelow(folder: string): void {
     const prefix = path.resolve(folder) + path.sep;

@@ -1,0 +1,102 @@
+/** `run`: builds every stage of a profile (or a selection) that is not cached. */
+import { spawnSync } from "node:child_process";
+import { createConsoleReporter } from "../engine/console-reporter.js";
+import { InputError } from "../engine/errors.js";
+import type { StageResult } from "../engine/reporter.js";
+import { runStages } from "../engine/scheduler.js";
+import { openSession } from "../engine/session.js";
+import { LocalExecutor } from "../executor/local-executor.js";
+import {
+  defaultJobs,
+  integerValue,
+  listValue,
+  parseCommand,
+  resolveSessionOptions,
+  sessionOptions,
+  stringValue,
+  withInputErrors,
+  type CommandSpec,
+} from "./engine-options.js";
+
+const command: CommandSpec = {
+  usage: "npm run pipeline -- run [options]",
+  summary: "Build every stage of the profile that is not cached, upstream stages first, and print a summary.",
+  options: [
+    ...sessionOptions,
+    { name: "jobs", type: "string", value: "N", description: "maximum number of stages built at once", defaultText: `${defaultJobs} (the number of cores)` },
+    {
+      name: "gpus",
+      type: "string",
+      value: "N",
+      description: "GPUs visible to the run; at most N GPU stages run at once, each with its own CUDA_VISIBLE_DEVICES",
+      defaultText: "the count `nvidia-smi -L` lists, 0 without nvidia-smi",
+    },
+    { name: "only", type: "string", multiple: true, value: "GLOB", description: "build only matching stage ids (and the upstream stages they need)" },
+    { name: "force", type: "string", multiple: true, value: "GLOB", description: "rebuild matching stages even when cached" },
+  ],
+};
+
+export default function main(argv: string[]): Promise<number> {
+  return withInputErrors(async () => {
+    const parsed = parseCommand(argv, command);
+    if (parsed === undefined) return 0;
+    const startedAt = Date.now();
+    const jobs = integerValue(parsed, "jobs", defaultJobs, 1);
+    const gpuText = stringValue(parsed, "gpus");
+    const gpus = gpuText !== undefined ? (): number => integerValue(parsed, "gpus", 0, 0) : countGpus;
+    const session = await openSession(resolveSessionOptions(parsed));
+
+    const controller = new AbortController();
+    const stop = (signal: NodeJS.Signals): void => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write(`\n${signal}: stopping the running stages (again to quit at once)...\n`);
+      controller.abort(new InputError(`stopped by ${signal}`));
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+
+    const reporter = createConsoleReporter(process.stdout);
+    let results: StageResult[];
+    try {
+      results = await runStages(session, {
+        jobs,
+        gpus,
+        only: listValue(parsed, "only"),
+        force: listValue(parsed, "force"),
+        executor: new LocalExecutor(),
+        reporter,
+        signal: controller.signal,
+      });
+    } finally {
+      reporter.close();
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    }
+    process.stdout.write(summarize(results, (Date.now() - startedAt) / 1000));
+    if (controller.signal.aborted) return 130;
+    return results.some((result) => result.status !== "built" && result.status !== "cached") ? 1 : 0;
+  });
+}
+
+function summarize(results: StageResult[], seconds: number): string {
+  const count = (status: StageResult["status"]): number => results.filter((result) => result.status === status).length;
+  const lines: string[] = [];
+  for (const result of results.filter((item) => item.status === "failed")) {
+    lines.push(`\nFAILED ${result.id}: ${result.message ?? "no message"}`);
+    if (result.stderrTail) lines.push(`  last lines of its stderr:\n    ${result.stderrTail.split("\n").join("\n    ")}`);
+  }
+  const cancelled = count("cancelled");
+  lines.push(
+    `built ${count("built")}, cached ${count("cached")}, failed ${count("failed")}, skipped ${count("skipped")}` +
+      (cancelled > 0 ? `, cancelled ${cancelled}` : "") +
+      ` (${results.length} stages) in ${seconds.toFixed(2)} s`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** GPUs listed by `nvidia-smi -L`; 0 when it is not installed or fails. */
+function countGpus(): number {
+  const listed = spawnSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 10_000 });
+  if (listed.status !== 0 || typeof listed.stdout !== "string") return 0;
+  return listed.stdout.split("\n").filter((line) => line.startsWith("GPU ")).length;
+}

@@ -1,0 +1,124 @@
+/**
+ * Runs the selected stages of a session: a stage is keyed once all its upstream stages are built or cached,
+ * reused when its entry is valid, and otherwise built, with at most `jobs` builds at once and at most one GPU
+ * stage per visible GPU. A failed stage marks every stage that depends on it as skipped; independent branches go
+ * on.
+ */
+import type { Executor } from "../executor/executor.js";
+import { buildStage, type BuildResult } from "./build-stage.js";
+import { matchStages, withUpstream } from "./graph.js";
+import type { RunReporter, StageResult } from "./reporter.js";
+import { keyStage, type KeyedStage, type Session } from "./session.js";
+import type { StageDefinition } from "./stage.js";
+
+export interface ScheduleOptions {
+  jobs: number;
+  /** GPUs visible to the run; a function so `nvidia-smi` is only asked when a GPU stage must be built. */
+  gpus: () => number;
+  /** Stage id globs to build (with their upstream stages); empty means every stage. */
+  only: string[];
+  /** Stage id globs to rebuild even when cached. */
+  force: string[];
+  executor: Executor;
+  reporter: RunReporter;
+  signal: AbortSignal;
+}
+
+interface Slots {
+  running: number;
+  gpuInUse: Set<number>;
+}
+
+export async function runStages(session: Session, options: ScheduleOptions): Promise<StageResult[]> {
+  const selected = options.only.length > 0 ? withUpstream(session.stages, matchStages(session.stages, options.only, "--only")) : undefined;
+  const forced = options.force.length > 0 ? matchStages(session.stages, options.force, "--force") : new Set<string>();
+  const pending = session.stages.filter((stage) => selected === undefined || selected.has(stage.id));
+  const results = new Map<string, BuildResult>();
+  const running = new Map<string, Promise<void>>();
+  const slots: Slots = { running: 0, gpuInUse: new Set() };
+  let gpuCount: number | undefined;
+
+  const outcomeOf = (stage: StageDefinition): "ready" | "waiting" | StageResult => {
+    for (const upstream of stage.upstream) {
+      const result = results.get(upstream);
+      if (result === undefined) return "waiting";
+      if (result.status !== "built" && result.status !== "cached") {
+        const reason = result.status === "cancelled" ? "the run was stopped" : `upstream ${upstream} ${result.status}`;
+        return { id: stage.id, status: result.status === "cancelled" ? "cancelled" : "skipped", message: reason };
+      }
+    }
+    return "ready";
+  };
+
+  const keyedStages = new Map<string, KeyedStage>();
+  let progressed = false;
+  const finish = (result: BuildResult): void => {
+    results.set(result.id, result);
+    pending.splice(pending.findIndex((stage) => stage.id === result.id), 1);
+    options.reporter.finished(result);
+    progressed = true;
+  };
+
+  for (;;) {
+    progressed = false;
+    for (const stage of [...pending]) {
+      if (running.has(stage.id)) continue;
+      const state = options.signal.aborted ? { id: stage.id, status: "cancelled" as const, message: "the run was stopped" } : outcomeOf(stage);
+      if (state === "waiting") continue;
+      if (state !== "ready") {
+        finish(state);
+        continue;
+      }
+
+      let keyed = keyedStages.get(stage.id);
+      if (keyed === undefined) {
+        const upstreamDigests = Object.fromEntries(stage.upstream.map((id) => [id, results.get(id)!.manifest!.outputsDigest]));
+        keyed = await keyStage(session, stage, upstreamDigests);
+        keyedStages.set(stage.id, keyed);
+        if (keyed.check.state === "valid" && !forced.has(stage.id)) {
+          finish({ id: stage.id, status: "cached", entryDir: keyed.check.dir, manifest: keyed.check.manifest });
+          continue;
+        }
+        if (keyed.check.state === "invalid") options.reporter.invalidEntry(stage.id, keyed.check.problems);
+      }
+
+      if (stage.resource === "gpu") gpuCount ??= options.gpus();
+      const needsGpuSlot = stage.resource === "gpu" && gpuCount! > 0;
+      const device = needsGpuSlot ? freeGpu(slots, gpuCount!) : undefined;
+      if (slots.running >= options.jobs || (needsGpuSlot && device === undefined)) continue;
+
+      slots.running += 1;
+      if (device !== undefined) slots.gpuInUse.add(device);
+      const inputs = Object.fromEntries(stage.upstream.map((id) => [id, results.get(id)!.entryDir!]));
+      // With no GPU visible, a GPU stage runs on the CPU and must not see a device the run was told to avoid.
+      const cudaVisibleDevices = device !== undefined ? String(device) : stage.resource === "gpu" ? "" : undefined;
+      const request = { stage, key: keyed.key, record: keyed.record, inputs, force: forced.has(stage.id), cudaVisibleDevices };
+      const build = buildStage(request, { session, executor: options.executor, reporter: options.reporter, signal: options.signal })
+        .catch((error: unknown): BuildResult => ({ id: stage.id, status: "failed", message: (error as Error).message }))
+        .then((result) => {
+          slots.running -= 1;
+          if (device !== undefined) slots.gpuInUse.delete(device);
+          running.delete(stage.id);
+          finish(options.signal.aborted && result.status === "failed" ? { ...result, status: "cancelled" } : result);
+        });
+      running.set(stage.id, build);
+    }
+    if (progressed) continue;
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  await session.store.memo.save();
+  return session.stages.filter((stage) => results.has(stage.id)).map((stage) => stripManifest(results.get(stage.id)!));
+}
+
+function freeGpu(slots: Slots, count: number): number | undefined {
+  for (let device = 0; device < count; device += 1) {
+    if (!slots.gpuInUse.has(device)) return device;
+  }
+  return undefined;
+}
+
+function stripManifest(result: BuildResult): StageResult {
+  const { manifest: _manifest, ...rest } = result;
+  return rest;
+}
