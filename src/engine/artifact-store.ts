@@ -172,22 +172,32 @@ export class ArtifactStore {
     await fs.promises.rm(trash, { recursive: true, force: true });
   }
 
-  /** Stage ids that have entries in this folder: the parents of key-named folders, relative to the root. */
-  async stageIdsOnDisk(): Promise<string[]> {
-    const found: string[] = [];
-    const walk = async (relative: string): Promise<void> => {
-      const entries = await fs.promises.readdir(path.join(this.root, relative), { withFileTypes: true }).catch(() => []);
-      if (relative !== "" && entries.some((entry) => entry.isDirectory() && keyPattern.test(entry.name))) {
-        found.push(relative.split(path.sep).join("/"));
-      }
-      for (const entry of entries) {
-        if (!entry.isDirectory() || keyPattern.test(entry.name) || entry.name.startsWith(".")) continue;
-        await walk(path.join(relative, entry.name));
-      }
-    };
-    await walk("");
-    return found.sort();
+  /** Stage ids that have entries in this folder. */
+  stageIdsOnDisk(): Promise<string[]> {
+    return stageIdsBelow(this.root);
   }
+
+  /** Stage ids that have checkpoint folders. */
+  stageIdsWithWork(): Promise<string[]> {
+    return stageIdsBelow(path.join(this.root, ".work"));
+  }
+}
+
+/** Stage ids below `root`: the paths of folders that contain key-named folders, skipping hidden folders. */
+async function stageIdsBelow(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await fs.promises.readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
+    if (relative !== "" && entries.some((entry) => entry.isDirectory() && keyPattern.test(entry.name))) {
+      found.push(relative.split(path.sep).join("/"));
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || keyPattern.test(entry.name) || entry.name.startsWith(".")) continue;
+      await walk(path.join(relative, entry.name));
+    }
+  };
+  await walk("");
+  return found.sort();
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

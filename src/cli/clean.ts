@@ -1,0 +1,49 @@
+/** `clean`: removes every cache entry and checkpoint folder of the matching stages. */
+import fs from "node:fs";
+import path from "node:path";
+import picomatch from "picomatch";
+import { ArtifactStore } from "../engine/artifact-store.js";
+import { InputError } from "../engine/errors.js";
+import { defaultArtifactsDir, defaultProjectRoot } from "../engine/project.js";
+import { artifactsOption, parseCommand, stringValue, withInputErrors, type CommandSpec } from "./engine-options.js";
+
+const command: CommandSpec = {
+  usage: "npm run pipeline -- clean [options] STAGE|GLOB...",
+  summary:
+    "Remove all cache entries and checkpoint folders of the stages whose ids match (e.g. `eval/sni/t5-mtf` or `mtf/**`).\n" +
+    "The stages are rebuilt by the next run.",
+  options: [artifactsOption, { name: "dry-run", type: "boolean", description: "list what would be removed, remove nothing" }],
+  allowPositionals: true,
+};
+
+export default function main(argv: string[]): Promise<number> {
+  return withInputErrors(async () => {
+    const parsed = parseCommand(argv, command);
+    if (parsed === undefined) return 0;
+    if (parsed.positionals.length === 0) throw new InputError("clean needs at least one stage id or glob, e.g. `clean eval/**`.");
+    const store = new ArtifactStore(stringValue(parsed, "artifacts") ?? defaultArtifactsDir(defaultProjectRoot()));
+    const dryRun = parsed.values["dry-run"] === true;
+    const onDisk = new Set([...(await store.stageIdsOnDisk()), ...(await store.stageIdsWithWork())]);
+
+    let removed = 0;
+    for (const glob of parsed.positionals) {
+      const isMatch = picomatch(glob);
+      const hits = [...onDisk].filter((id) => id === glob || isMatch(id)).sort();
+      if (hits.length === 0) process.stderr.write(`${glob} matches no stage in ${store.root}\n`);
+      for (const id of hits) {
+        onDisk.delete(id);
+        const folders = (await store.listKeys(id)).map((key) => store.entryDir(id, key));
+        const work = path.join(store.root, ".work", id);
+        if (fs.existsSync(work)) folders.push(work);
+        for (const folder of folders) {
+          process.stdout.write(`${dryRun ? "would remove" : "removing"} ${folder}\n`);
+          if (!dryRun) await store.remove(folder);
+          removed += 1;
+        }
+      }
+    }
+    await store.memo.save();
+    process.stdout.write(`${dryRun ? "would remove" : "removed"} ${removed} folder(s)\n`);
+    return 0;
+  });
+}
