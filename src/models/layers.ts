@@ -139,13 +139,16 @@ export function weightedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, 
     const flatIndex = tf.add(tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocab, "int32")), targets);
     const picked = tf.gather(tf.reshape(probabilities, [-1]), flatIndex);
     const value = tf.sum(tf.mul(tf.neg(tf.log(tf.maximum(picked, 1e-30))), weights));
-    save([probabilities]);
+    // Tensors captured from outside would be freed after the forward pass; saved ones live until the backward pass.
+    save([probabilities, targets, weights]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const oneHot = tf.oneHot(targets, vocab, 1, 0, "float32");
-        const scale = tf.mul(tf.reshape(weights, [rows, 1]), dy);
-        return [tf.mul(tf.sub(saved[0] as tf.Tensor, oneHot), scale)];
+        const [savedProbabilities, savedTargets, savedWeights] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor];
+        // tfjs-backend-wasm's OneHot ignores a float32 dtype; build it as int32 and cast.
+        const oneHot = tf.cast(tf.oneHot(savedTargets, vocab), "float32");
+        const scale = tf.mul(tf.reshape(savedWeights, [rows, 1]), dy);
+        return [tf.mul(tf.sub(savedProbabilities, oneHot), scale)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
