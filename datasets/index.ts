@@ -50,3 +50,10 @@ export type { SequenceLengths, SpecialIds, Conditioning, ExampleRef } from "./fe
 /** Seeded random numbers shared by every sampling decision. */
 export { seededRandom, shuffled, sampleIndices } from "./random.js";
 export type { Random } from "./random.js";
+
+// The embedded offline suite (real data from npm packages) and the corpus file.
+/** `buildEmbeddedSuite(seed, sizes)` → `{ collections, corpus }`; put `embeddedSuiteVersion` in the download params. */
+export { buildEmbeddedSuite, embeddedSuiteSizes, embeddedSuiteVersion } from "./embedded/suite.js";
+export type { EmbeddedSuite, EmbeddedSuiteSizes } from "./embedded/suite.js";
+/** Write / read `corpus.jsonl` (one `{"text": …}` per document). */
+export { writeCorpus, readCorpus } from "./corpus-files.js";

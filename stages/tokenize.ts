@@ -1,0 +1,122 @@
+/**
+ * Stage kind `tokenize`: reads every upstream `download` output (its `collections/` and `corpus.jsonl`) and writes
+ * the tokenized layout of `datasets/tokenized.ts`.
+ *
+ * Params:
+ * - `{ tokenizer: "unigram", vocabSize }`: trains a Unigram tokenizer on the corpus and the collections' training
+ *   texts, in T5 conventions (the default profile).
+ * - `{ tokenizer: "t5" }`: T5's own `tokenizer.json`, taken from an upstream output that has
+ *   `tokenizer/tokenizer.json` (the `download` source `t5-tokenizer`).
+ * - optional `maxCorpusDocuments`: tokenize at most this many corpus documents (in file order).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { StageContext, StageKind, StageSummary } from "../src/engine/stage.js";
+import { listCollections, type CollectionLocation } from "../datasets/collection-files.js";
+import { readCorpus } from "../datasets/corpus-files.js";
+import { joinInside } from "../datasets/safe-names.js";
+import { MemoizedEncoder, tokenizeCollection, trainingTexts } from "../datasets/tokenize-collections.js";
+import { loadT5Tokenizer, trainUnigramTokenizer, type TextTokenizer } from "../datasets/tokenizer.js";
+import { tokenizedFormatVersion, writeTokenizedCorpus, type TokenizedManifest } from "../datasets/tokenized.js";
+
+interface Sources {
+  collections: CollectionLocation[];
+  corpusFiles: string[];
+  tokenizerFiles: string[];
+}
+
+function findSources(inputs: StageContext["inputs"]): Sources {
+  const sources: Sources = { collections: [], corpusFiles: [], tokenizerFiles: [] };
+  for (const stageId of Object.keys(inputs).sort()) {
+    const folder = inputs[stageId]!;
+    sources.collections.push(...listCollections(path.join(folder, "collections")));
+    if (fs.existsSync(path.join(folder, "corpus.jsonl"))) sources.corpusFiles.push(path.join(folder, "corpus.jsonl"));
+    if (fs.existsSync(path.join(folder, "tokenizer", "tokenizer.json"))) sources.tokenizerFiles.push(path.join(folder, "tokenizer", "tokenizer.json"));
+  }
+  const names = new Set<string>();
+  for (const collection of sources.collections) {
+    if (names.has(collection.name)) throw new Error(`tokenize: two upstream stages both provide collection ${collection.name}`);
+    names.add(collection.name);
+  }
+  return sources;
+}
+
+async function readAllCorpora(files: string[], limit: number): Promise<string[]> {
+  const documents: string[] = [];
+  for (const file of files) {
+    for await (const text of readCorpus(file)) {
+      if (documents.length >= limit) return documents;
+      documents.push(text);
+    }
+  }
+  return documents;
+}
+
+function* unigramTrainingTexts(corpus: string[], collections: CollectionLocation[]): Generator<string> {
+  yield* corpus;
+  for (const collection of collections) yield* trainingTexts(collection.folder);
+}
+
+function makeTokenizer(context: StageContext, sources: Sources, corpus: string[]): TextTokenizer {
+  const params = context.stage.params;
+  if (params.tokenizer === "t5") {
+    const file = sources.tokenizerFiles[0];
+    if (file === undefined) throw new Error("tokenize: tokenizer t5 needs an upstream download of source t5-tokenizer");
+    return loadT5Tokenizer(file);
+  }
+  if (params.tokenizer === "unigram") {
+    const vocabSize = params.vocabSize;
+    if (typeof vocabSize !== "number") throw new Error(`tokenize: vocabSize ${JSON.stringify(vocabSize)} is invalid: expected an integer`);
+    return trainUnigramTokenizer(unigramTrainingTexts(corpus, sources.collections), { vocabSize, workDir: context.workDir });
+  }
+  throw new Error(`tokenize: tokenizer ${JSON.stringify(params.tokenizer)} is invalid: expected "t5" or "unigram"`);
+}
+
+const tokenizeStage: StageKind = {
+  async run(context: StageContext): Promise<StageSummary> {
+    const params = context.stage.params;
+    const sources = findSources(context.inputs);
+    const limit = params.maxCorpusDocuments ?? Number.MAX_SAFE_INTEGER;
+    if (typeof limit !== "number") throw new Error(`tokenize: maxCorpusDocuments ${JSON.stringify(limit)} is invalid`);
+    const corpus = await readAllCorpora(sources.corpusFiles, limit);
+
+    const started = Date.now();
+    const tokenizer = makeTokenizer(context, sources, corpus);
+    fs.mkdirSync(context.outputDir, { recursive: true });
+    tokenizer.save(context.outputDir);
+    context.emit({ type: "log", level: "info", message: `tokenizer ready (${tokenizer.info.vocabSize} ids) in ${Date.now() - started} ms` });
+
+    const encoder = new MemoizedEncoder(tokenizer);
+    const manifest: TokenizedManifest = { formatVersion: tokenizedFormatVersion, tokenizer: tokenizer.info, corpus: null, collections: [] };
+    const total = sources.collections.length + 1;
+    sources.collections.forEach((collection, position) => {
+      if (context.signal.aborted) throw new Error("tokenize: stopped");
+      const folder = joinInside(path.join(context.outputDir, "collections"), collection.name);
+      const index = tokenizeCollection(collection.folder, folder, encoder);
+      manifest.collections.push({
+        name: index.name,
+        family: index.family,
+        folder: path.relative(context.outputDir, folder).split(path.sep).join("/"),
+        tasks: index.tasks.length,
+      });
+      context.emit({ type: "progress", step: position + 1, total, phase: `collection ${index.name}` });
+    });
+
+    if (sources.corpusFiles.length > 0) {
+      const corpusStarted = Date.now();
+      manifest.corpus = writeTokenizedCorpus(context.outputDir, corpus.map((text) => tokenizer.encode(text)));
+      const seconds = Math.max((Date.now() - corpusStarted) / 1000, 1e-3);
+      context.emit({ type: "progress", step: total, total, phase: "corpus", throughput: manifest.corpus.tokens / seconds, unit: "tokens/s" });
+    }
+    fs.writeFileSync(path.join(context.outputDir, "tokenized.json"), JSON.stringify(manifest, null, 2) + "\n");
+    return {
+      tokenizer: tokenizer.info.kind,
+      vocabSize: tokenizer.info.vocabSize,
+      collections: manifest.collections.map((collection) => collection.name),
+      corpusDocuments: manifest.corpus?.documents ?? 0,
+      corpusTokens: manifest.corpus?.tokens ?? 0,
+    };
+  },
+};
+
+export default tokenizeStage;
