@@ -21,6 +21,14 @@ export function collectionOf(dataset: EvalDataset): keyof Profile["collections"]
   return dataset.startsWith("sni/") ? "sni" : (dataset as Exclude<EvalDataset, "sni/def" | "sni/def-2pos">);
 }
 
+/**
+ * Name of the tokenized collection a profile's collection key refers to: the embedded suite publishes
+ * `embedded/<key>`, the Hugging Face loaders publish `<key>`.
+ */
+export function collectionName(profile: Profile, key: keyof Profile["collections"]): string {
+  return profile.collections[key]?.source === "embedded" ? `embedded/${key}` : key;
+}
+
 /** Hypermodel that an MTF method starts from, if any. */
 export function hypermodelOf(method: MtfMethod): HypermodelName | undefined {
   if (method === "hyper-prefix" || method === "hyper-prefix-plus") return "hyper-prefix";
@@ -204,6 +212,7 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
       params: {
         dataset: run.dataset,
         method: run.method,
+        collection: collectionName(profile, collectionOf(run.dataset)),
         training: json(profile.mtf.training),
         maxInputLength: profile.mtf.maxInputLength,
         maxHyperInputLength: profile.mtf.maxHyperInputLength,
@@ -223,6 +232,7 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
       params: {
         dataset: run.dataset,
         method: run.method,
+        collection: collectionName(profile, collectionOf(run.dataset)),
         mtfStage: mtfId,
         eval: json(profile.eval),
         maxInputLength: profile.mtf.maxInputLength,
@@ -261,6 +271,7 @@ function addPeftSweep(profile: Profile, graph: Builder, peftShape: JsonValue, da
               kind: "peft",
               params: {
                 task,
+                collection: collectionName(profile, "p3"),
                 method,
                 init,
                 learningRate,

@@ -8,7 +8,7 @@ import {
   randomSegmentation,
   randomSpansNoiseMask,
   rawLengthForInput,
-  sampleWindow,
+  CorpusWindows,
   spanCorrupt,
   t5SpanCorruption,
   type Random,
@@ -157,22 +157,30 @@ describe("context-augmented language modeling", () => {
   });
 });
 
-describe("sampleWindow", () => {
+describe("CorpusWindows", () => {
   it("stays inside one document when one is long enough", () => {
     const documents = [ordinary(5, 10), ordinary(30, 100)];
     for (let seed = 0; seed < 20; seed++) {
-      const window = sampleWindow(documents, 16, special.eos, seeded(seed));
+      const window = new CorpusWindows(documents, special.eos).sample(16, seeded(seed));
       expect(window).toHaveLength(16);
       expect(window.every((id) => id >= 100 && id < 130)).toBe(true);
     }
   });
 
   it("joins short documents with EOS", () => {
-    const window = sampleWindow([ordinary(3, 10), ordinary(3, 20)], 8, special.eos, seeded(1));
+    const window = new CorpusWindows([ordinary(3, 10), ordinary(3, 20)], special.eos).sample(8, seeded(1));
     expect(window).toEqual([10, 11, 12, 1, 20, 21, 22, 1]);
   });
 
   it("rejects a corpus shorter than a window", () => {
-    expect(() => sampleWindow([ordinary(3)], 10, special.eos, seeded(1))).toThrow(/fewer than one window/);
+    expect(() => new CorpusWindows([ordinary(3)], special.eos).sample(10, seeded(1))).toThrow(/fewer than one window/);
+  });
+});
+
+describe("CorpusWindows with typed arrays", () => {
+  it("samples from Int32Array documents", () => {
+    const window = new CorpusWindows([Int32Array.from(ordinary(20, 100))], special.eos).sample(5, seeded(3));
+    expect(window).toHaveLength(5);
+    expect(Array.isArray(window)).toBe(true);
   });
 });
