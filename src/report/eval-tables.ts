@@ -39,14 +39,13 @@ function isMainVariant(summary: EvalSummary): boolean {
 }
 
 /**
- * The evaluation that stands for `method` on `dataset` in the main tables: prefix-and-suffix hyperpretraining,
- * and of the hyperpretraining-steps sweep the run without a step count, else the one with the most steps.
+ * The evaluation that stands for `method` on `dataset` in the main tables: prefix-and-suffix hyperpretraining for
+ * the full number of steps. Points of the hyperpretraining-steps sweep appear only in their figure.
  */
 export function mainEval(evals: EvalSummary[], dataset: EvalDataset, method: MtfMethod): EvalSummary | undefined {
-  const candidates = evals.filter((summary) => summary.dataset === dataset && summary.method === method && isMainVariant(summary));
-  const unswept = candidates.find((summary) => summary.hyperpretrainSteps === undefined);
-  if (unswept !== undefined) return unswept;
-  return candidates.sort((a, b) => (b.hyperpretrainSteps ?? 0) - (a.hyperpretrainSteps ?? 0))[0];
+  return evals.find(
+    (summary) => summary.dataset === dataset && summary.method === method && isMainVariant(summary) && summary.hyperpretrainSteps === undefined,
+  );
 }
 
 function evalCells(summary: EvalSummary | undefined, columns: TableColumn[]): { [columnId: string]: number | null } {

@@ -1,0 +1,59 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { StageContext, StageEvent } from "../../src/engine/stage.js";
+import report from "../../stages/report.js";
+import { evalSummary, temporaryFolder, writeInputs } from "./artifact-fixtures.js";
+
+const folders: string[] = [];
+const savedReportsRoot = process.env.HYPERTUNE_REPORTS;
+
+function scratch(prefix: string): string {
+  const folder = temporaryFolder(prefix);
+  folders.push(folder);
+  return folder;
+}
+
+afterEach(() => {
+  for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
+  if (savedReportsRoot === undefined) delete process.env.HYPERTUNE_REPORTS;
+  else process.env.HYPERTUNE_REPORTS = savedReportsRoot;
+});
+
+function context(inputs: { [stageId: string]: string }, params: StageContext["stage"]["params"], events: unknown[]): StageContext {
+  return {
+    stage: { id: "report", kind: "report", params, upstream: Object.keys(inputs), code: [], resource: "cpu" },
+    outputDir: scratch("stage-out"),
+    workDir: scratch("stage-work"),
+    inputs,
+    emit: (event) => events.push(event as StageEvent),
+    signal: new AbortController().signal,
+  };
+}
+
+describe("report stage", () => {
+  it("writes the report and its project copy", async () => {
+    const reportsRoot = scratch("stage-reports");
+    process.env.HYPERTUNE_REPORTS = reportsRoot;
+    const inputs = writeInputs(scratch("stage-artifacts"), [
+      evalSummary("p3", "t5-mtf", ["anli", "copa"], (index) => 25 + index),
+      evalSummary("p3", "hyper-lora", ["anli", "copa"], (index) => 30 + index, { hyperpretrainSteps: 2 }),
+    ]);
+    const events: unknown[] = [];
+    const stage = context(inputs, { profile: "smoke" }, events);
+    const summary = await report.run(stage);
+
+    const files = ["report.json", "REPORT.md", "hyperpretrain-steps-p3.svg"];
+    expect(summary.files).toEqual(files);
+    // T5-MTF fills two tasks and AVG.
+    expect(summary.filledCells).toBe(3);
+    for (const file of files) {
+      expect(fs.readFileSync(path.join(reportsRoot, "smoke", file), "utf8")).toBe(fs.readFileSync(path.join(stage.outputDir, file), "utf8"));
+    }
+    expect(events).toContainEqual({ type: "log", level: "info", message: `Report written to ${path.join(reportsRoot, "smoke", "REPORT.md")}` });
+  });
+
+  it("rejects a missing profile parameter", async () => {
+    await expect(report.run(context({}, {}, []))).rejects.toThrow('params.profile is undefined, expected the profile name');
+  });
+});
