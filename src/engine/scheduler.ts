@@ -53,8 +53,10 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
   const keyedStages = new Map<string, KeyedStage>();
   let progressed = false;
   const finish = (result: BuildResult): void => {
+    const index = pending.findIndex((stage) => stage.id === result.id);
+    if (index < 0) throw new Error(`Internal error: stage ${result.id} finished twice.`);
     results.set(result.id, result);
-    pending.splice(pending.findIndex((stage) => stage.id === result.id), 1);
+    pending.splice(index, 1);
     options.reporter.finished(result);
     progressed = true;
   };
@@ -62,7 +64,8 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
   for (;;) {
     progressed = false;
     for (const stage of [...pending]) {
-      if (running.has(stage.id)) continue;
+      // A stage in this snapshot may have finished while an earlier iteration awaited a key.
+      if (running.has(stage.id) || results.has(stage.id)) continue;
       const state = options.signal.aborted ? { id: stage.id, status: "cancelled" as const, message: "the run was stopped" } : outcomeOf(stage);
       if (state === "waiting") continue;
       if (state !== "ready") {
