@@ -19,7 +19,7 @@ import { renderLineChart } from "./svg-plot.js";
 export const reportFileName = "REPORT.md";
 export const reportJsonFileName = "report.json";
 
-/** The paper model a profile corresponds to: only the Hugging Face checkpoints have numbers in the paper. */
+/** Maps a profile to its model in HyperTuning (Phang et al., 2022); only the Hugging Face checkpoints have published numbers. */
 export function referenceModelFor(profile: string): ReferenceModel | null {
   return profile === "t5-large" || profile === "t5-xl" ? profile : null;
 }

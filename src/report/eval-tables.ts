@@ -106,7 +106,7 @@ function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-/** MetaICL task splits: table 3 (T5-Large only in the paper). Each cell is the split's average over its tasks. */
+/** MetaICL task splits: table 3 (T5-Large only). Each cell is the split's average over its tasks. */
 export function metaiclTable(evals: EvalSummary[], referenceModel: ReferenceModel | null): ReportTable {
   const columns: TableColumn[] = metaiclSplits.map((split) => ({ id: split, label: metaiclLabels[split]! }));
   const referenceTable = referenceModel === "t5-large" ? 3 : undefined;
@@ -132,7 +132,7 @@ export function metaiclTable(evals: EvalSummary[], referenceModel: ReferenceMode
     rows,
     footnotes: [
       missingFootnote,
-      "AVG is the mean of the three splits, computed only when all three have a result; the paper's table 3 has no AVG column.",
+      "AVG is the mean of the three splits, computed only when all three have a result; table 3 of HyperTuning has no AVG column.",
     ],
   };
 }

@@ -5,9 +5,9 @@ import { ArtifactStore } from "../engine/artifact-store.js";
 import type { Manifest } from "../engine/manifest.js";
 
 /**
- * The valid `report` entry built for `profile` that finished last, or undefined when there is none.
- * NOTE: after returning to older code whose report is still cached, a newer entry from the other code would be
- * chosen; run the pipeline for the profile right before, as the regression check does, to keep them in step.
+ * Finds the valid `report` entry built for `profile` that finished last, or undefined when there is none.
+ * NOTE: after a return to older code whose report is still cached, the newer entry built by the other code wins.
+ * Running the pipeline for the profile right before, as the regression check does, keeps them in step.
  */
 export async function newestReportEntry(artifactsDir: string, profile: string): Promise<{ dir: string; manifest: Manifest } | undefined> {
   const store = new ArtifactStore(artifactsDir);

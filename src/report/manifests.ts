@@ -7,7 +7,7 @@ import path from "node:path";
 import { readManifest } from "../engine/manifest.js";
 import { parseResultSummary, type ResultSummary } from "./summaries.js";
 
-/** What the report keeps of one upstream stage. */
+/** Facts the report keeps of one upstream stage. */
 export interface StageRecord {
   id: string;
   kind: string;

@@ -1,6 +1,6 @@
 /**
- * Rendering of the report as Markdown: the tables in the paper's layout (rows: methods; columns: tasks and AVG),
- * the figures with their numbers, the training stages and the provenance.
+ * Rendering of the report as Markdown: the tables in the layout of HyperTuning (Phang et al., 2022), with methods as
+ * rows and tasks and AVG as columns, then the figures with their numbers, the training stages and the provenance.
  */
 import type { Report, ReportPlot, ReportTable, TableRow } from "./model.js";
 
@@ -131,7 +131,8 @@ function renderProvenance(report: Report): string[] {
     markdownRow(["---", "---", "---", "---:", "---"]),
   ];
   for (const stage of provenance.stages) {
-    const hit = stage.cacheHit === null ? missing : stage.cacheHit ? "yes" : "no";
+    let hit = missing;
+    if (stage.cacheHit !== null) hit = stage.cacheHit ? "yes" : "no";
     lines.push(markdownRow([`\`${stage.id}\``, stage.kind, `\`${stage.key.slice(0, 16)}\``, formatSeconds(stage.wallSeconds), hit]));
   }
   lines.push("");
@@ -157,7 +158,7 @@ export function renderMarkdown(report: Report): string {
   for (const table of report.tables) {
     const hasResults = table.rows.some((row) => row.cells !== null && Object.values(row.cells).some((value) => value !== null));
     if (!hasResults && paperModelLabel === null) {
-      lines.push(`### ${table.title}`, "", `No stage of this profile produces this table (table ${table.paperTable} of the paper).`, "");
+      lines.push(`### ${table.title}`, "", `No stage of this profile produces this table (table ${table.paperTable} of HyperTuning, Phang et al. 2022).`, "");
       continue;
     }
     lines.push(...renderTable(table, paperModelLabel));

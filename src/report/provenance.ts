@@ -19,7 +19,7 @@ function git(projectRoot: string, args: string[]): string | undefined {
   }
 }
 
-/** The checked-out commit and whether tracked files differ from it; nulls outside a git work tree. */
+/** Reads the checked-out commit and whether tracked files differ from it, or nulls outside a git work tree. */
 export function gitState(projectRoot: string): { commit: string | null; dirty: boolean | null } {
   const commit = git(projectRoot, ["rev-parse", "HEAD"]);
   if (commit === undefined) return { commit: null, dirty: null };
@@ -49,7 +49,7 @@ export function stageKeysDigest(stages: StageRecord[]): string {
 
 /**
  * Builds the provenance record. A stage counts as a cache hit when it was published before `runStartedAt`, the
- * start of the pipeline run that builds the report; without that time, cache hits are unknown (null).
+ * start of the pipeline run that builds the report. Without that time, cache hits are unknown (null).
  */
 export function buildProvenance(options: {
   projectRoot: string;

@@ -71,7 +71,7 @@ function indexRow(cells: string[]): string {
   return `| ${cells.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
 }
 
-/** The headline score of a report: HyperT5-Prefix's P3 average, the first number the paper's table 1 compares. */
+/** HyperT5-Prefix's P3 average: the headline comparison of table 1 of HyperTuning (Phang et al., 2022). */
 function headline(report: Report): string {
   const row = report.tables.find((table) => table.id === "p3")?.rows.find((candidate) => candidate.label === "HyperT5-Prefix");
   const value = row?.cells?.average;

@@ -1,9 +1,9 @@
 /**
  * The regression check: a report's metrics against a committed baseline, each within its declared tolerance.
  *
- * A metric is worse when it moved in its bad direction (a score down, a loss up) by more than its tolerance; a
- * worse or missing metric fails the check. Better-than-tolerance changes pass and are listed, so the baseline can
- * be updated on purpose.
+ * A metric is worse when it moved in its bad direction (a score down, a loss up) by more than its tolerance. A
+ * worse or missing metric fails the check. Changes for the better beyond the tolerance pass and are listed, so
+ * that the baseline can be updated on purpose.
  */
 import fs from "node:fs";
 import { Ajv } from "ajv";
@@ -60,15 +60,21 @@ export function reportMetrics(report: Report): Map<string, Metric> {
   return metrics;
 }
 
+/** Orders by UTF-16 code units, so the order does not depend on the locale. */
+function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 function defaultTolerance(name: string, metric: Metric): number {
   if (metric.direction === "lower-is-better") return Number((Math.abs(metric.value) * defaultTolerances.relativeLoss).toPrecision(3));
   return name.endsWith("[average]") ? defaultTolerances.average : defaultTolerances.task;
 }
 
-/** A baseline from `report`; tolerances already declared in `previous` are kept, new metrics get the defaults. */
+/** Builds a baseline from `report`. Tolerances declared in `previous` are kept, and new metrics get the defaults. */
 export function baselineFromReport(report: Report, previous: Baseline | undefined, now: Date): Baseline {
   const metrics: { [name: string]: BaselineMetric } = {};
-  for (const [name, metric] of [...reportMetrics(report)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, metric] of [...reportMetrics(report)].sort(([a], [b]) => compareNames(a, b))) {
     metrics[name] = { ...metric, tolerance: previous?.metrics[name]?.tolerance ?? defaultTolerance(name, metric) };
   }
   return {
@@ -150,7 +156,9 @@ export function compareWithBaseline(baseline: Baseline, current: Map<string, Met
     const gain = expected.direction === "higher-is-better" ? difference : -difference;
     // A tiny epsilon keeps a move of exactly the tolerance, after floating-point rounding, within it.
     const epsilon = 1e-9 * Math.max(1, Math.abs(expected.value));
-    const status: ComparisonStatus = gain < -(expected.tolerance + epsilon) ? "worse" : gain > expected.tolerance + epsilon ? "better" : "ok";
+    let status: ComparisonStatus = "ok";
+    if (gain < -(expected.tolerance + epsilon)) status = "worse";
+    else if (gain > expected.tolerance + epsilon) status = "better";
     rows.push({ name, baseline: expected.value, current: actual.value, difference, tolerance: expected.tolerance, status });
   }
   for (const [name, actual] of current) {
@@ -172,7 +180,7 @@ function formatNumber(value: number | null, signed = false): string {
 /** Renders the comparison as an aligned text table, failures first, with a closing summary line. */
 export function formatComparison(comparison: Comparison): string {
   const sorted = [...comparison.rows].sort(
-    (a, b) => statusOrder.indexOf(a.status) - statusOrder.indexOf(b.status) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    (a, b) => statusOrder.indexOf(a.status) - statusOrder.indexOf(b.status) || compareNames(a.name, b.name),
   );
   const header = ["status", "metric", "baseline", "current", "difference", "tolerance"];
   const body = sorted.map((row) => [

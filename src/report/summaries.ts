@@ -1,7 +1,7 @@
 /**
  * Validation of the summary records that experiment stages write into their manifests.
  *
- * The record types live in `src/experiments/results.ts`; this module checks a parsed manifest against them, so a
+ * The record types live in `src/experiments/results.ts`. This module checks a parsed summary against them, so a
  * malformed summary fails with the manifest path and the field instead of turning into a wrong table cell.
  */
 import type { EvalSummary, HyperpretrainSummary, PeftSummary, TrainingSummary } from "../experiments/results.js";
@@ -45,7 +45,7 @@ class FieldReader {
     return value;
   }
 
-  /** A number, or undefined when the field is absent or null (stages write null for "not applicable"). */
+  /** Reads a number, or undefined when the field is absent or null (stages write null for "not applicable"). */
   optionalNumber(field: string): number | undefined {
     return this.record[field] === undefined || this.record[field] === null ? undefined : this.number(field);
   }

@@ -74,7 +74,7 @@ export function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-/** An eval summary whose task scores follow `scoreOf`, with the average computed from them. */
+/** Builds an eval summary whose task scores follow `scoreOf`, with the average computed from them. */
 export function evalSummary(
   dataset: EvalSummary["dataset"],
   method: EvalSummary["method"],
@@ -95,7 +95,7 @@ export function evalSummary(
   };
 }
 
-/** A PEFT summary with a straight-line curve from `start` at step 0 to `final` at `steps`. */
+/** Builds a PEFT summary with a straight-line curve from `start` at step 0 to `final` at `steps`. */
 export function peftSummary(
   task: string,
   method: PeftSummary["method"],
@@ -113,7 +113,9 @@ export function peftSummary(
 /** Stage id for a test entry; the report never parses ids, so any unique path-like name works. */
 export function stageIdFor(summary: EvalSummary | PeftSummary): string {
   if (summary.kind === "eval") {
-    const variant = summary.hyperpretrainVariant === "prefix-only" ? "/prefix-only" : summary.hyperpretrainSteps !== undefined ? `/steps-${summary.hyperpretrainSteps}` : "";
+    let variant = "";
+    if (summary.hyperpretrainVariant === "prefix-only") variant = "/prefix-only";
+    else if (summary.hyperpretrainSteps !== undefined) variant = `/steps-${summary.hyperpretrainSteps}`;
     return `eval/${summary.dataset}/${summary.method}${variant}`;
   }
   return `peft/${summary.task}/${summary.method}/${summary.init}/${summary.learningRate}/${summary.seed}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { findReferenceRow, metaiclSplits, p3Tasks, referenceRows } from "../../src/report/paper-reference.js";
 
-/** The numbers at the end of a printed row, in order. */
+/** Parses the numbers at the end of a printed row, in order. */
 function printedNumbers(source: string): number[] {
   return source
     .split(" ")

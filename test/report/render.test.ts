@@ -41,7 +41,7 @@ describe("report from upstream manifests", () => {
     const report = await buildReport({ profile: "default", inputs, projectRoot });
     const p3 = table(report, "p3");
 
-    // Known P3 tasks come first in the paper's order (ANLI before CB), others after.
+    // Known P3 tasks come first in the column order of HyperTuning's P3 tables (ANLI before CB), others after.
     expect(p3.columns.map((column) => column.label)).toEqual(["ANLI", "CB", "story_task"]);
     const hyperPrefix = p3.rows.find((row) => row.label === "HyperT5-Prefix")!;
     // The main row is the unswept evaluation, not the zero-step point of the hyperpretraining sweep.
