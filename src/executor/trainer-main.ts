@@ -41,16 +41,25 @@ async function loadKind(spec: TrainerSpec): Promise<StageKind> {
   return loaded.default as StageKind;
 }
 
-/** Aborts `controller` on SIGTERM/SIGINT (a second signal exits at once) and when the parent process dies. */
+/**
+ * Aborts `controller` on SIGTERM or SIGINT and when the parent process dies. The same signal a second time exits at
+ * once. Ctrl-C on a terminal sends SIGINT to the trainer and the pipeline, and the pipeline then sends SIGTERM, so
+ * one Ctrl-C must not count as two requests.
+ */
 function watchForStop(controller: AbortController): void {
-  const stop = (reason: string): void => {
-    if (controller.signal.aborted) process.exit(exitCodes.stopped);
+  const received = new Set<string>();
+  const stop = (reason: string, signal?: NodeJS.Signals): void => {
+    if (signal !== undefined) {
+      if (received.has(signal)) process.exit(exitCodes.stopped);
+      received.add(signal);
+    }
+    if (controller.signal.aborted) return;
     controller.abort(new Error(reason));
     // A stage that ignores the signal is given a grace period to save its checkpoint, then stopped.
     setTimeout(() => process.exit(exitCodes.stopped), 30_000).unref();
   };
-  process.on("SIGTERM", () => stop("stopped by SIGTERM"));
-  process.on("SIGINT", () => stop("stopped by SIGINT"));
+  process.on("SIGTERM", () => stop("stopped by SIGTERM", "SIGTERM"));
+  process.on("SIGINT", () => stop("stopped by SIGINT", "SIGINT"));
   const parentPid = process.ppid;
   setInterval(() => {
     if (process.ppid !== parentPid) stop("the pipeline process exited");
