@@ -9,16 +9,74 @@ import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "../src/experi
 
 export type HypermodelName = "hyper-prefix" | "hyper-lora";
 
-/** Where a normalized collection comes from. */
-export type CollectionSource =
-  | { source: "embedded"; trainExamplesPerTask: number; testExamplesPerTask: number }
-  | { source: "hub"; repository: string; revision: string; maxTrainExamplesPerTask: number; maxTestExamplesPerTask: number };
+/** Sizes of the embedded suite that override its size preset (see `datasets/embedded/suite.ts`). */
+export interface EmbeddedSizes {
+  trainExamples?: number;
+  testExamples?: number;
+  heldoutTrainExamples?: number;
+  maxTrainTasks?: number;
+  maxHeldoutTasks?: number;
+  corpusDocuments?: number;
+  documentCharacters?: number;
+}
 
-export type CorpusSource =
-  | { source: "embedded"; documents: number }
-  | { source: "hub"; repository: string; revision: string; files: string[]; documents: number };
+/** One P3 dataset of a `p3` download (see `datasets/hub/p3.ts`). */
+export interface P3DatasetSource {
+  name: string;
+  role: "train" | "heldout";
+  prompts: string[];
+  rawFolder?: string;
+  trainFile?: string;
+  testFile?: string;
+  trainFromTest?: number;
+}
 
-export type TokenizerSpec = { kind: "unigram"; vocabSize: number } | { kind: "t5"; repository: string; revision: string };
+/**
+ * Parameters of one `download/<name>` stage, passed through unchanged: the embedded suite, or a Hugging Face or
+ * GitHub source (`stages/download.ts` and `datasets/hub/sources.ts` document each field and its default).
+ */
+export type DownloadSource =
+  | { source: "embedded"; suiteVersion: string; seed: number; sizeProfile?: "default" | "smoke"; sizes?: EmbeddedSizes }
+  | { source: "t5-tokenizer"; repo?: string; revision?: string; endpoint?: string }
+  | { source: "c4"; repo?: string; revision?: string; shards?: number; shardCount?: number; maxDocuments?: number; endpoint?: string }
+  | {
+      source: "metaicl";
+      configBaseUrl?: string;
+      dataBaseUrl: string;
+      setting: string;
+      testKey?: string;
+      trainK?: number;
+      trainSeed?: number;
+      testK?: number;
+      testSeed?: number;
+      maxTrainExamples?: number;
+      endpoint?: string;
+    }
+  | { source: "sni"; baseUrl?: string; taskNames: string[]; maxTrainInstances?: number; testInstances?: number; endpoint?: string }
+  | {
+      source: "p3";
+      templatesBaseUrl?: string;
+      rawBaseUrl: string;
+      datasets: P3DatasetSource[];
+      maxTrainExamples?: number;
+      maxTestExamples?: number;
+      endpoint?: string;
+    };
+
+export interface DataSpec {
+  /** Download stages by name (`download/<name>`). */
+  downloads: Record<string, DownloadSource>;
+  /** The tokenizer: a Unigram model trained on the downloaded texts, or T5's own (needs a `t5-tokenizer` download). */
+  tokenizer: { tokenizer: "unigram"; vocabSize: number; maxCorpusDocuments?: number } | { tokenizer: "t5"; maxCorpusDocuments?: number };
+  /** Name of the tokenized collection behind each evaluation collection, e.g. `embedded/p3` or `p3`. */
+  collections: {
+    p3: string;
+    "metaicl/hr_to_lr"?: string;
+    "metaicl/non_nli_to_nli"?: string;
+    "metaicl/non_class_to_class"?: string;
+    sni?: string;
+  };
+}
 
 /** Shape of a T5 v1.1 trained from scratch (Hugging Face's config field names). */
 export interface ScratchModelConfig {
@@ -118,15 +176,7 @@ export interface Profile {
   description: string;
   resource: "cpu" | "gpu";
   seed: number;
-  tokenizer: TokenizerSpec;
-  corpus: CorpusSource;
-  collections: {
-    p3: CollectionSource;
-    "metaicl/hr_to_lr"?: CollectionSource;
-    "metaicl/non_nli_to_nli"?: CollectionSource;
-    "metaicl/non_class_to_class"?: CollectionSource;
-    sni?: CollectionSource;
-  };
+  data: DataSpec;
   model: ModelSpec;
   peftShape: PeftShape;
   pretrain?: PretrainSpec;
@@ -156,16 +206,80 @@ const trainingSchema = strictObject({
   learningRate: positiveNumber,
 });
 
-const collectionSourceSchema = {
+const hubFields = { endpoint: nonEmptyString };
+
+function sourceSchema(source: string, properties: Record<string, object>, required: string[]): object {
+  return strictObject({ source: { const: source }, ...properties }, ["source", ...required]);
+}
+
+const embeddedSizeNames = ["trainExamples", "testExamples", "heldoutTrainExamples", "maxTrainTasks", "maxHeldoutTasks", "corpusDocuments", "documentCharacters"];
+
+const downloadSourceSchema = {
   oneOf: [
-    strictObject({ source: { const: "embedded" }, trainExamplesPerTask: positiveInteger, testExamplesPerTask: positiveInteger }),
-    strictObject({
-      source: { const: "hub" },
-      repository: nonEmptyString,
-      revision: nonEmptyString,
-      maxTrainExamplesPerTask: positiveInteger,
-      maxTestExamplesPerTask: positiveInteger,
-    }),
+    sourceSchema(
+      "embedded",
+      {
+        suiteVersion: nonEmptyString,
+        seed: nonNegativeInteger,
+        sizeProfile: { enum: ["default", "smoke"] },
+        sizes: strictObject(Object.fromEntries(embeddedSizeNames.map((key) => [key, nonNegativeInteger])), []),
+      },
+      ["suiteVersion", "seed"],
+    ),
+    sourceSchema("t5-tokenizer", { repo: nonEmptyString, revision: nonEmptyString, ...hubFields }, []),
+    sourceSchema(
+      "c4",
+      { repo: nonEmptyString, revision: nonEmptyString, shards: positiveInteger, shardCount: positiveInteger, maxDocuments: positiveInteger, ...hubFields },
+      [],
+    ),
+    sourceSchema(
+      "metaicl",
+      {
+        configBaseUrl: nonEmptyString,
+        dataBaseUrl: nonEmptyString,
+        setting: nonEmptyString,
+        testKey: { enum: ["test", "unseen_domain_test"] },
+        trainK: positiveInteger,
+        trainSeed: nonNegativeInteger,
+        testK: positiveInteger,
+        testSeed: nonNegativeInteger,
+        maxTrainExamples: positiveInteger,
+        ...hubFields,
+      },
+      ["dataBaseUrl", "setting"],
+    ),
+    sourceSchema(
+      "sni",
+      { baseUrl: nonEmptyString, taskNames: { type: "array", items: nonEmptyString }, maxTrainInstances: positiveInteger, testInstances: positiveInteger, ...hubFields },
+      ["taskNames"],
+    ),
+    sourceSchema(
+      "p3",
+      {
+        templatesBaseUrl: nonEmptyString,
+        rawBaseUrl: nonEmptyString,
+        datasets: {
+          type: "array",
+          minItems: 1,
+          items: strictObject(
+            {
+              name: nonEmptyString,
+              role: { enum: ["train", "heldout"] },
+              prompts: { type: "array", items: nonEmptyString },
+              rawFolder: nonEmptyString,
+              trainFile: nonEmptyString,
+              testFile: nonEmptyString,
+              trainFromTest: nonNegativeInteger,
+            },
+            ["name", "role", "prompts"],
+          ),
+        },
+        maxTrainExamples: positiveInteger,
+        maxTestExamples: positiveInteger,
+        ...hubFields,
+      },
+      ["rawBaseUrl", "datasets"],
+    ),
   ],
 };
 
@@ -177,34 +291,30 @@ export const profileSchema = strictObject(
     description: nonEmptyString,
     resource: { enum: ["cpu", "gpu"] },
     seed: nonNegativeInteger,
-    tokenizer: {
-      oneOf: [
-        strictObject({ kind: { const: "unigram" }, vocabSize: { type: "integer", minimum: 256 } }),
-        strictObject({ kind: { const: "t5" }, repository: nonEmptyString, revision: nonEmptyString }),
-      ],
-    },
-    corpus: {
-      oneOf: [
-        strictObject({ source: { const: "embedded" }, documents: positiveInteger }),
-        strictObject({
-          source: { const: "hub" },
-          repository: nonEmptyString,
-          revision: nonEmptyString,
-          files: { type: "array", minItems: 1, items: nonEmptyString },
-          documents: positiveInteger,
-        }),
-      ],
-    },
-    collections: strictObject(
-      {
-        p3: collectionSourceSchema,
-        "metaicl/hr_to_lr": collectionSourceSchema,
-        "metaicl/non_nli_to_nli": collectionSourceSchema,
-        "metaicl/non_class_to_class": collectionSourceSchema,
-        sni: collectionSourceSchema,
+    data: strictObject({
+      downloads: {
+        type: "object",
+        minProperties: 1,
+        propertyNames: { pattern: "^[a-z0-9][a-z0-9_-]*(/[a-z0-9_-]+)*$" },
+        additionalProperties: downloadSourceSchema,
       },
-      ["p3"],
-    ),
+      tokenizer: {
+        oneOf: [
+          strictObject({ tokenizer: { const: "unigram" }, vocabSize: { type: "integer", minimum: 256 }, maxCorpusDocuments: positiveInteger }, ["tokenizer", "vocabSize"]),
+          strictObject({ tokenizer: { const: "t5" }, maxCorpusDocuments: positiveInteger }, ["tokenizer"]),
+        ],
+      },
+      collections: strictObject(
+        {
+          p3: nonEmptyString,
+          "metaicl/hr_to_lr": nonEmptyString,
+          "metaicl/non_nli_to_nli": nonEmptyString,
+          "metaicl/non_class_to_class": nonEmptyString,
+          sni: nonEmptyString,
+        },
+        ["p3"],
+      ),
+    }),
     model: {
       oneOf: [
         strictObject({
@@ -277,5 +387,5 @@ export const profileSchema = strictObject(
       maxTestExamples: positiveInteger,
     }),
   },
-  ["name", "description", "resource", "seed", "tokenizer", "corpus", "collections", "model", "peftShape", "hyperpretrain", "mtf", "eval", "peft"],
+  ["name", "description", "resource", "seed", "data", "model", "peftShape", "hyperpretrain", "mtf", "eval", "peft"],
 );

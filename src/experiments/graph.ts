@@ -16,17 +16,18 @@ function experimentCode(kind: string): string[] {
 const datasetCode = (kind: string): string[] => [`stages/${kind}.ts`, "datasets/**/*.ts"];
 const reportCode = ["stages/report.ts", "src/report/**/*.ts", "src/experiments/results.ts"];
 
+type CollectionKey = keyof Profile["data"]["collections"];
+
 /** Collection that an evaluation dataset reads; both S-NI settings share one. */
-export function collectionOf(dataset: EvalDataset): keyof Profile["collections"] {
+export function collectionOf(dataset: EvalDataset): CollectionKey {
   return dataset.startsWith("sni/") ? "sni" : (dataset as Exclude<EvalDataset, "sni/def" | "sni/def-2pos">);
 }
 
-/**
- * Name of the tokenized collection a profile's collection key refers to: the embedded suite publishes
- * `embedded/<key>`, the Hugging Face loaders publish `<key>`.
- */
-export function collectionName(profile: Profile, key: keyof Profile["collections"]): string {
-  return profile.collections[key]?.source === "embedded" ? `embedded/${key}` : key;
+/** Name of the tokenized collection behind a collection key; the profile must name it. */
+export function collectionName(profile: Profile, key: CollectionKey): string {
+  const name = profile.data.collections[key];
+  if (name === undefined) throw new ProfileError(profile.name, `data/collections/${key}`, "is needed by a run but missing");
+  return name;
 }
 
 /** Hypermodel that an MTF method starts from, if any. */
@@ -38,10 +39,9 @@ export function hypermodelOf(method: MtfMethod): HypermodelName | undefined {
 
 /** Stage ids, in one place so that the resolver and the stages agree. */
 export const stageIds = {
-  downloadCorpus: "download/corpus",
-  downloadCollection: (collection: string) => `download/${collection}`,
-  tokenizer: "tokenize/tokenizer",
-  tokenizedCorpus: "tokenize/corpus",
+  download: (name: string) => `download/${name}`,
+  /** The one tokenize stage: the tokenizer, the corpus and every collection in one tokenized folder. */
+  tokenized: "tokenize/all",
   pretrain: "pretrain",
   hyperpretrain: (hypermodel: HypermodelName, prefixOnly = false) => `hyperpretrain/${hypermodel}${prefixOnly ? "/prefix-only" : ""}`,
   mtf: (dataset: string, method: string, variant?: string) => `mtf/${dataset}/${method}${variant === undefined ? "" : `/${variant}`}`,
@@ -86,38 +86,38 @@ function json(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 
+function jsonObject(value: object): { [key: string]: JsonValue } {
+  return JSON.parse(JSON.stringify(value)) as { [key: string]: JsonValue };
+}
+
 /** Resolves `profile` into stage definitions in dependency order, ending with `report`. */
 export function resolveStages(profile: Profile): StageDefinition[] {
   validateProfileSemantics(profile);
   const graph = createBuilder(profile.resource);
   const modelSpec = json(profile.model);
   const peftShape = json(profile.peftShape);
-  const dataInputs = [stageIds.tokenizer];
+  const dataInputs = [stageIds.tokenized];
 
-  // Data: the corpus, every collection a run reads, the tokenizer and the tokenized corpus.
-  graph.add({ id: stageIds.downloadCorpus, kind: "download", params: { what: "corpus", corpus: json(profile.corpus), seed: profile.seed }, upstream: [], code: datasetCode("download"), resource: "cpu" });
-  const usedCollections = new Set<string>(profile.mtf.runs.map((run) => collectionOf(run.dataset)));
-  usedCollections.add("p3");
-  for (const collection of [...usedCollections].sort()) {
-    const source = profile.collections[collection as keyof Profile["collections"]];
-    graph.add({
-      id: stageIds.downloadCollection(collection),
-      kind: "download",
-      params: { what: "collection", collection, source: json(source), seed: profile.seed },
-      upstream: [],
-      code: datasetCode("download"),
-      resource: "cpu",
-    });
+  // Data: every download, then one tokenize stage over all of them.
+  const downloads = Object.keys(profile.data.downloads).sort();
+  for (const name of downloads) {
+    graph.add({ id: stageIds.download(name), kind: "download", params: jsonObject(profile.data.downloads[name]!), upstream: [], code: datasetCode("download"), resource: "cpu" });
   }
-  graph.add({ id: stageIds.tokenizer, kind: "tokenize", params: { what: "tokenizer", tokenizer: json(profile.tokenizer), seed: profile.seed }, upstream: [stageIds.downloadCorpus], code: datasetCode("tokenize"), resource: "cpu" });
-  graph.add({ id: stageIds.tokenizedCorpus, kind: "tokenize", params: { what: "corpus" }, upstream: [stageIds.tokenizer, stageIds.downloadCorpus], code: datasetCode("tokenize"), resource: "cpu" });
+  graph.add({
+    id: stageIds.tokenized,
+    kind: "tokenize",
+    params: jsonObject(profile.data.tokenizer),
+    upstream: downloads.map((name) => stageIds.download(name)),
+    code: datasetCode("tokenize"),
+    resource: "cpu",
+  });
 
   // The frozen downstream model.
   graph.add({
     id: stageIds.pretrain,
     kind: "pretrain",
     params: { model: modelSpec, pretrain: json(profile.pretrain ?? null), seed: profile.seed },
-    upstream: profile.model.source === "scratch" ? [stageIds.tokenizer, stageIds.tokenizedCorpus] : [stageIds.tokenizer],
+    upstream: dataInputs,
     code: experimentCode("pretrain"),
   });
 
@@ -152,7 +152,7 @@ function addHyperpretraining(profile: Profile, graph: Builder, peftShape: JsonVa
         peftShape,
         seed: profile.seed,
       },
-      upstream: [stageIds.pretrain, stageIds.tokenizer, stageIds.tokenizedCorpus],
+      upstream: [stageIds.pretrain, stageIds.tokenized],
       code: experimentCode("hyperpretrain"),
     });
   }
@@ -203,9 +203,8 @@ function mtfVariants(profile: Profile): MtfVariant[] {
 
 function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue, dataInputs: string[]): void {
   for (const run of mtfVariants(profile)) {
-    const collection = stageIds.downloadCollection(collectionOf(run.dataset));
     const mtfId = stageIds.mtf(run.dataset, run.method, run.variant);
-    const upstream = [stageIds.pretrain, ...dataInputs, collection, ...(run.hyperpretrainStage ? [run.hyperpretrainStage] : [])];
+    const upstream = [stageIds.pretrain, ...dataInputs, ...(run.hyperpretrainStage ? [run.hyperpretrainStage] : [])];
     graph.add({
       id: mtfId,
       kind: "mtf",
@@ -241,7 +240,7 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
         hyperpretrainVariant: run.variant === prefixOnlyVariant ? "prefix-only" : run.hyperpretrainStage ? "prefix-and-suffix" : null,
         peftShape,
       },
-      upstream: [mtfId, stageIds.pretrain, ...dataInputs, collection],
+      upstream: [mtfId, stageIds.pretrain, ...dataInputs],
       code: experimentCode("eval"),
     });
   }
@@ -288,7 +287,7 @@ function addPeftSweep(profile: Profile, graph: Builder, peftShape: JsonValue, da
                 fewShotSeed: profile.eval.fewShotSeed,
                 peftShape,
               },
-              upstream: [stageIds.pretrain, ...dataInputs, stageIds.downloadCollection("p3"), ...(source ? [source] : [])],
+              upstream: [stageIds.pretrain, ...dataInputs, ...(source ? [source] : [])],
               code: experimentCode("peft"),
             });
           }
@@ -306,8 +305,15 @@ export function validateProfileSemantics(profile: Profile): void {
   if (profile.model.source === "scratch" && profile.pretrain === undefined) {
     fail("pretrain", "a model trained from scratch needs the pretrain section");
   }
-  if (profile.model.source === "scratch" && profile.tokenizer.kind !== "unigram") {
-    fail("tokenizer", "a model trained from scratch needs a unigram tokenizer trained on the corpus");
+  if (profile.model.source === "scratch" && profile.data.tokenizer.tokenizer !== "unigram") {
+    fail("data/tokenizer", "a model trained from scratch needs a unigram tokenizer trained on the corpus");
+  }
+  if (profile.model.source === "huggingface" && profile.data.tokenizer.tokenizer !== "t5") {
+    fail("data/tokenizer", "a Hugging Face T5 checkpoint needs T5's own tokenizer");
+  }
+  const sources = Object.values(profile.data.downloads).map((download) => download.source);
+  if (profile.data.tokenizer.tokenizer === "t5" && !sources.includes("t5-tokenizer")) {
+    fail("data/downloads", 'the t5 tokenizer needs a download with source "t5-tokenizer"');
   }
   const trainings: [string, Profile["mtf"]["training"]][] = [
     ["mtf/training", profile.mtf.training],
@@ -323,7 +329,7 @@ export function validateProfileSemantics(profile: Profile): void {
   }
   profile.mtf.runs.forEach((run, index) => {
     const collection = collectionOf(run.dataset);
-    if (profile.collections[collection] === undefined) fail(`mtf/runs/${index}/dataset`, `"${run.dataset}" needs collections/${collection}`);
+    if (profile.data.collections[collection] === undefined) fail(`mtf/runs/${index}/dataset`, `"${run.dataset}" needs data/collections/${collection}`);
     for (const method of run.methods) {
       const hypermodel = hypermodelOf(method);
       if (hypermodel && !profile.hyperpretrain.hypermodels.includes(hypermodel)) {
@@ -349,7 +355,7 @@ export function validateProfileSemantics(profile: Profile): void {
     if (steps > hyper.training.steps) fail("mtf/hyperpretrainStepsSweep", `${steps} is beyond the ${hyper.training.steps} hyperpretraining steps`);
   }
   for (const dataset of profile.mtf.prefixOnlyDatasets) {
-    if (profile.collections[collectionOf(dataset)] === undefined) fail("mtf/prefixOnlyDatasets", `"${dataset}" needs collections/${collectionOf(dataset)}`);
+    if (profile.data.collections[collectionOf(dataset)] === undefined) fail("mtf/prefixOnlyDatasets", `"${dataset}" needs data/collections/${collectionOf(dataset)}`);
   }
   const p3Methods = new Set(profile.mtf.runs.find((run) => run.dataset === "p3")?.methods ?? []);
   for (const method of profile.peft.methods) {
