@@ -28,7 +28,7 @@ export async function loadC4(context: FetchContext, options: C4Options): Promise
   const documents: string[] = [];
   for (let index = 0; index < options.shards && documents.length < options.maxDocuments; index++) {
     const relative = c4ShardPath(index, options.shardCount);
-    const url = joinUrl(`${context.access.endpoint}/datasets/${options.repo}/resolve/${options.revision}`, relative);
+    const url = joinUrl(`${context.access.endpoint}/datasets/${options.repo}/resolve/${options.revision}`, ...relative.split("/"));
     const { file } = await fetchToFile(context, url);
     for (const record of parseJsonLines(readTextFile(file, relative), relative)) {
       if (documents.length >= options.maxDocuments) break;

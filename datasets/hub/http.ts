@@ -152,11 +152,14 @@ async function verify(request: DownloadRequest, file: string, announcedSize?: nu
   return { file, bytes, sha256 };
 }
 
-/** Joins a base URL and a relative path whose segments are percent-encoded (names may contain `:`). */
-export function joinUrl(base: string, relative: string): string {
-  const encoded = relative
-    .split("/")
-    .map((segment) => encodeURIComponent(segment))
-    .join("/");
-  return `${base.replace(/\/+$/, "")}/${encoded}`;
+/**
+ * Joins a base URL and path segments, percent-encoding each segment whole: a name taken from data (which may hold
+ * `:`, `/` or `..`) stays one segment and cannot climb out of the base URL.
+ */
+export function joinUrl(base: string, ...segments: string[]): string {
+  for (const segment of segments) {
+    // URL parsing resolves `.` and `..` segments even when percent-encoded, so they cannot be passed on.
+    if (segment === "" || segment === "." || segment === "..") throw new Error(`invalid URL path segment ${JSON.stringify(segment)}`);
+  }
+  return [base.replace(/\/+$/, ""), ...segments.map((segment) => encodeURIComponent(segment))].join("/");
 }

@@ -52,7 +52,7 @@ async function readExamples(
   limit: number,
 ): Promise<Example[]> {
   const relative = `data/${task}/${task}_${k}_${seed}_${split}.jsonl`;
-  const { file } = await fetchToFile(context, joinUrl(options.dataBaseUrl, relative));
+  const { file } = await fetchToFile(context, joinUrl(options.dataBaseUrl, "data", task, `${task}_${k}_${seed}_${split}.jsonl`));
   const examples: Example[] = [];
   for (const record of parseJsonLines(readTextFile(file, relative), relative)) {
     if (examples.length >= limit) break;
@@ -80,7 +80,7 @@ function metricOf(taskType: string): TaskMetric {
 /** Loads the setting as collection `metaicl/<setting>`. */
 export async function loadMetaIcl(context: FetchContext, options: MetaIclOptions): Promise<CollectionData> {
   const settingLabel = `config/${options.setting}.json`;
-  const setting = (await fetchJson(context, joinUrl(options.configBaseUrl, settingLabel), settingLabel)) as Record<string, unknown>;
+  const setting = (await fetchJson(context, joinUrl(options.configBaseUrl, "config", `${options.setting}.json`), settingLabel)) as Record<string, unknown>;
   const trainTasks = stringList(setting.train, `${settingLabel}: field "train"`);
   const testTasks = stringList(setting[options.testKey], `${settingLabel}: field "${options.testKey}"`);
   const safeNames = toSafeNames([...trainTasks, ...testTasks], settingLabel);
@@ -89,7 +89,7 @@ export async function loadMetaIcl(context: FetchContext, options: MetaIclOptions
   for (const [role, names] of [["train", trainTasks], ["heldout", testTasks]] as const) {
     for (const task of names) {
       const configLabel = `config/tasks/${task}.json`;
-      const config = (await fetchJson(context, joinUrl(options.configBaseUrl, configLabel), configLabel)) as { task_type?: unknown };
+      const config = (await fetchJson(context, joinUrl(options.configBaseUrl, "config", "tasks", `${task}.json`), configLabel)) as { task_type?: unknown };
       const taskType = typeof config.task_type === "string" ? config.task_type : "free-form";
       const examples =
         role === "train"

@@ -68,7 +68,7 @@ const rowAdapters: Record<string, (row: Row, where: string) => Row> = {
 
 async function readRows(context: FetchContext, options: P3Options, dataset: P3DatasetOptions, file: string): Promise<Row[]> {
   const relative = `${dataset.rawFolder}/${file}`;
-  const { file: local } = await fetchToFile(context, joinUrl(options.rawBaseUrl, relative));
+  const { file: local } = await fetchToFile(context, joinUrl(options.rawBaseUrl, ...dataset.rawFolder.split("/"), file));
   const adapt = rowAdapters[dataset.name] ?? ((row: Row) => row);
   return parseJsonLines(readTextFile(local, relative), relative).map(({ line, value }) => {
     const where = `${relative}:${line}`;
@@ -106,7 +106,7 @@ export async function loadP3(context: FetchContext, options: P3Options): Promise
   const taskNames: string[] = [];
   for (const dataset of options.datasets) {
     const templatesPath = `${dataset.name}/templates.yaml`;
-    const { file } = await fetchToFile(context, joinUrl(options.templatesBaseUrl, templatesPath));
+    const { file } = await fetchToFile(context, joinUrl(options.templatesBaseUrl, ...dataset.name.split("/"), "templates.yaml"));
     const templates = parseTemplates(readTextFile(file, templatesPath), templatesPath);
     const wanted = dataset.prompts.length === 0 ? templates : dataset.prompts.map((prompt) => {
       const template = templates.find((candidate) => candidate.name === prompt);

@@ -59,8 +59,9 @@ function isEnglish(task: SniTask): boolean {
   return english(task.Input_language) && english(task.Output_language);
 }
 
-async function readTaskList(context: FetchContext, baseUrl: string, relative: string): Promise<string[]> {
-  const { file } = await fetchToFile(context, joinUrl(baseUrl, relative));
+async function readTaskList(context: FetchContext, baseUrl: string, fileName: string): Promise<string[]> {
+  const relative = `splits/default/${fileName}`;
+  const { file } = await fetchToFile(context, joinUrl(baseUrl, "splits", "default", fileName));
   return readTextFile(file, relative)
     .split("\n")
     .map((line) => line.trim())
@@ -69,8 +70,8 @@ async function readTaskList(context: FetchContext, baseUrl: string, relative: st
 
 /** Loads the default split as collection `sni`. */
 export async function loadSni(context: FetchContext, options: SniOptions): Promise<CollectionData> {
-  const trainNames = await readTaskList(context, options.baseUrl, "splits/default/train_tasks.txt");
-  const testNames = await readTaskList(context, options.baseUrl, "splits/default/test_tasks.txt");
+  const trainNames = await readTaskList(context, options.baseUrl, "train_tasks.txt");
+  const testNames = await readTaskList(context, options.baseUrl, "test_tasks.txt");
   const wanted = new Set(options.taskNames);
   const select = (names: string[]): string[] => (wanted.size === 0 ? names : names.filter((name) => wanted.has(name)));
   const safeNames = toSafeNames([...trainNames, ...testNames], "splits/default");
@@ -79,7 +80,7 @@ export async function loadSni(context: FetchContext, options: SniOptions): Promi
   for (const [role, names] of [["train", select(trainNames)], ["heldout", select(testNames)]] as const) {
     for (const name of names) {
       const relative = `tasks/${name}.json`;
-      const { file } = await fetchToFile(context, joinUrl(options.baseUrl, relative));
+      const { file } = await fetchToFile(context, joinUrl(options.baseUrl, "tasks", `${name}.json`));
       const task = parseTask(readTextFile(file, relative), relative);
       if (!isEnglish(task)) {
         context.log(`skipped ${name}: not an English task`);
