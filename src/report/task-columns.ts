@@ -27,11 +27,17 @@ const aliases: Record<string, P3Task> = {
 };
 
 /**
- * Maps a task name such as `super_glue/cb`, `p3/anli` or `winogrande_xl` to the P3 held-out task it names, or
+ * Maps a task name such as `super_glue/cb`, `super_glue_cb`, `p3/anli` or `winogrande_xl` to the P3 held-out task it names, or
  * undefined when it is none of them.
  */
 export function canonicalP3Task(task: string): P3Task | undefined {
-  const base = task.toLowerCase().split("/").pop()!.replace(/[.-]/g, "_");
+  // File-safe names flatten `super_glue/cb` to `super_glue_cb`, so the dataset prefix is dropped in both forms.
+  const base = task
+    .toLowerCase()
+    .split("/")
+    .pop()!
+    .replace(/[.-]/g, "_")
+    .replace(/^super_?glue_/, "");
   const compact = base.replace(/_/g, "");
   for (const candidate of [base, compact]) {
     if ((p3Tasks as readonly string[]).includes(candidate)) return candidate as P3Task;

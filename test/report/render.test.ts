@@ -5,6 +5,7 @@ import { buildReport, writeReport } from "../../src/report/build.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import type { Report, ReportTable } from "../../src/report/model.js";
 import { SummaryError } from "../../src/report/summaries.js";
+import { canonicalP3Task } from "../../src/report/task-columns.js";
 import { evalSummary, mean, peftSummary, temporaryFolder, writeEntry, writeInputs } from "./artifact-fixtures.js";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -231,5 +232,21 @@ describe("report from upstream manifests", () => {
     const attempt = buildReport({ profile: "smoke", inputs: { "eval/p3/t5-mtf": dir }, projectRoot });
     await expect(attempt).rejects.toThrow(SummaryError);
     await expect(attempt).rejects.toThrow(`${path.join(dir, "manifest.json")}: summary field "average" is "high", expected a finite number`);
+  });
+});
+
+describe("task columns", () => {
+  it("match P3 tasks in their spellings", () => {
+    const cases: [string, string | undefined][] = [
+      ["super_glue/cb", "cb"],
+      ["super_glue_cb", "cb"],
+      ["super_glue/wsc.fixed", "wsc"],
+      ["winogrande_xl", "winogrande"],
+      ["p3/hellaswag", "hellaswag"],
+      ["ANLI", "anli"],
+      ["metaicl/hr_to_lr", undefined],
+      ["story_task", undefined],
+    ];
+    for (const [task, expected] of cases) expect(canonicalP3Task(task), task).toBe(expected);
   });
 });
