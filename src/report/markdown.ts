@@ -147,10 +147,11 @@ export function renderMarkdown(report: Report): string {
   const lines = [
     `# HyperTuning benchmark report: profile \`${report.profile}\``,
     "",
-    "Scores are percentages, rounded to one decimal. Every number in an unlabelled row comes from a stage of this run;",
+    "Scores are percentages, rounded to one decimal. Every number outside the rows marked *paper* comes from a stage",
+    "of this profile's pipeline (built in this run or taken from the cache, see Provenance).",
     paperModelLabel === null
-      ? "this profile has no counterpart in HyperTuning (Phang et al., 2022), so no paper numbers are shown."
-      : `rows marked *paper* repeat the numbers that HyperTuning (Phang et al., 2022) reports for ${paperModelLabel}.`,
+      ? "This profile has no counterpart in HyperTuning (Phang et al., 2022), so no paper numbers are shown."
+      : `Rows marked *paper* repeat the numbers that HyperTuning (Phang et al., 2022) reports for ${paperModelLabel}.`,
     "",
     "## Tables",
     "",
