@@ -76,7 +76,7 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
       total: options.steps,
       loss: result.loss,
       throughput: seconds > 0 ? (windowSteps * options.examplesPerStep) / seconds : undefined,
-      unit: "examples/s",
+      unit: "examples",
       phase,
     });
     if (seconds > 10) {
