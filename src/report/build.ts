@@ -44,8 +44,8 @@ function trainingRows(stages: StageRecord[]): TrainingRow[] {
         kind: result.kind,
         steps: result.steps,
         finalLoss: result.finalLoss,
-        estimatedFlops: null,
-        wallSeconds: stage.wallSeconds,
+        estimatedFlops: result.estimatedFlops ?? null,
+        wallSeconds: result.wallSeconds ?? stage.wallSeconds,
         detail: `${result.hypermodel}, ${result.variant}`,
       });
     }

@@ -7,7 +7,10 @@
 import type { EvalSummary, HyperpretrainSummary, PeftSummary, TrainingSummary } from "../experiments/results.js";
 import { mtfMethods } from "../experiments/results.js";
 
-export type ResultSummary = EvalSummary | PeftSummary | HyperpretrainSummary | TrainingSummary;
+/** A hyperpretraining summary with the cost fields that hyperpretraining stages add to the result type. */
+export type HyperpretrainResult = HyperpretrainSummary & { estimatedFlops?: number; wallSeconds?: number };
+
+export type ResultSummary = EvalSummary | PeftSummary | HyperpretrainResult | TrainingSummary;
 
 const evalDatasets = new Set([
   "p3",
@@ -131,8 +134,8 @@ function parsePeft(read: FieldReader): PeftSummary {
   };
 }
 
-function parseHyperpretrain(read: FieldReader): HyperpretrainSummary {
-  return {
+function parseHyperpretrain(read: FieldReader): HyperpretrainResult {
+  const summary: HyperpretrainResult = {
     kind: "hyperpretrain",
     // Besides the two hypermodels of the result type, a profile may hyperpretrain HyperT5-Prefix-MLP for the hyper init of Prefix-MLP.
     hypermodel: read.oneOf("hypermodel", new Set(["hyper-prefix", "hyper-lora", "hyper-prefix-mlp"])),
@@ -141,6 +144,11 @@ function parseHyperpretrain(read: FieldReader): HyperpretrainSummary {
     finalLoss: read.number("finalLoss"),
     checkpointSteps: read.numberArray("checkpointSteps"),
   };
+  const estimatedFlops = read.optionalNumber("estimatedFlops");
+  if (estimatedFlops !== undefined) summary.estimatedFlops = estimatedFlops;
+  const wallSeconds = read.optionalNumber("wallSeconds");
+  if (wallSeconds !== undefined) summary.wallSeconds = wallSeconds;
+  return summary;
 }
 
 function parseTraining(read: FieldReader, kind: "pretrain" | "mtf"): TrainingSummary {

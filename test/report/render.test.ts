@@ -198,7 +198,16 @@ describe("report from upstream manifests", () => {
     const built = writeEntry(artifacts, {
       stageId: "hyperpretrain/hyper-prefix",
       kind: "hyperpretrain",
-      summary: { kind: "hyperpretrain", hypermodel: "hyper-prefix", variant: "prefix-and-suffix", steps: 8, finalLoss: 3.5, checkpointSteps: [4, 8] },
+      summary: {
+        kind: "hyperpretrain",
+        hypermodel: "hyper-prefix",
+        variant: "prefix-and-suffix",
+        steps: 8,
+        finalLoss: 3.5,
+        checkpointSteps: [4, 8],
+        estimatedFlops: 1.5e12,
+        wallSeconds: 90,
+      },
       finished: "2026-01-01T11:00:00.000Z",
       seconds: 100,
       backend: "wasm",
@@ -215,7 +224,8 @@ describe("report from upstream manifests", () => {
     expect(provenance.backend).toBe("cpu, wasm");
     expect(provenance.profileDigest).toMatch(/^[0-9a-f]{64}$/);
     expect(report.training).toEqual([
-      { stage: "hyperpretrain/hyper-prefix", kind: "hyperpretrain", steps: 8, finalLoss: 3.5, estimatedFlops: null, wallSeconds: 100, detail: "hyper-prefix, prefix-and-suffix" },
+      // The training loop's own wall time (90 s) is kept rather than the whole stage's (100 s).
+      { stage: "hyperpretrain/hyper-prefix", kind: "hyperpretrain", steps: 8, finalLoss: 3.5, estimatedFlops: 1.5e12, wallSeconds: 90, detail: "hyper-prefix, prefix-and-suffix" },
     ]);
     const markdown = renderMarkdown(report);
     expect(markdown).toContain(`| \`hyperpretrain/hyper-prefix\` | hyperpretrain | \`${path.basename(built).slice(0, 16)}\` | 1 min 40 s | no |`);
