@@ -1,5 +1,5 @@
 /** `run`: builds every stage of a profile (or a selection) that is not cached. */
-import { spawnSync } from "node:child_process";
+import childProcess from "node:child_process";
 import { createConsoleReporter } from "../engine/console-reporter.js";
 import { InputError } from "../engine/errors.js";
 import type { StageResult } from "../engine/reporter.js";
@@ -96,7 +96,7 @@ function summarize(results: StageResult[], seconds: number): string {
 
 /** GPUs listed by `nvidia-smi -L`; 0 when it is not installed or fails. */
 function countGpus(): number {
-  const listed = spawnSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 10_000 });
+  const listed = childProcess.spawnSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 10_000 });
   if (listed.status !== 0 || typeof listed.stdout !== "string") return 0;
   return listed.stdout.split("\n").filter((line) => line.startsWith("GPU ")).length;
 }

@@ -80,7 +80,7 @@ export class ArtifactStore {
     const manifestPath = path.join(dir, manifestFileName);
     let text: string;
     try {
-      text = await fs.promises.readFile(manifestPath, "utf8");
+      text = fs.readFileSync(manifestPath, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       return fs.existsSync(dir) ? { state: "invalid", problems: [`${manifestPath} is missing`], dir } : { state: "absent" };
@@ -211,8 +211,15 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
 
 /** Paths of the regular files below `dir`, relative to it, with `/` separators. */
 export async function listFiles(dir: string): Promise<string[]> {
-  const entries = await fs.promises.readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() || entry.isSymbolicLink())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"));
+  // A plain walk: `readdirSync(dir, { recursive: true })` is several times slower for the flat folders entries are.
+  const files: string[] = [];
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile() || entry.isSymbolicLink()) files.push(child);
+    }
+  };
+  walk("");
+  return files;
 }

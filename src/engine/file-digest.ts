@@ -30,6 +30,8 @@ export interface FileFacts {
 }
 
 const builtins = new Set(builtinModules);
+/** Files below this size are read in one call; larger ones are streamed. */
+const smallFileBytes = 16 * 1024 * 1024;
 // Static imports, re-exports, dynamic imports and require calls with a literal specifier.
 const importPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']([^"'\s]+)["']/g;
 
@@ -77,17 +79,18 @@ export class FileDigestMemo {
 
   async #entry(file: string, wantPackages: boolean): Promise<MemoEntry> {
     const absolute = path.resolve(file);
-    const stat = await fs.promises.stat(absolute);
+    // Synchronous calls: the no-op path makes thousands of tiny ones, and a thread-pool round trip each costs more.
+    const stat = fs.statSync(absolute);
     const known = this.#entries.get(absolute);
     const unchanged =
       known !== undefined && known.size === stat.size && known.mtimeMs === stat.mtimeMs && known.ino === stat.ino;
     if (unchanged && (!wantPackages || known.packages !== undefined)) return known;
 
     const entry: MemoEntry = { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, sha256: "" };
-    if (wantPackages) {
-      const content = await fs.promises.readFile(absolute);
+    if (wantPackages || stat.size < smallFileBytes) {
+      const content = fs.readFileSync(absolute);
       entry.sha256 = createHash("sha256").update(content).digest("hex");
-      entry.packages = importedPackages(content.toString("utf8"));
+      if (wantPackages) entry.packages = importedPackages(content.toString("utf8"));
     } else {
       entry.sha256 = await hashStream(absolute);
     }
@@ -101,7 +104,7 @@ export class FileDigestMemo {
     const absolute = path.resolve(file);
     const known = this.#entries.get(absolute);
     if (known?.schemas === undefined || !known.schemas.includes(schemaId)) return false;
-    const stat = await fs.promises.stat(absolute);
+    const stat = fs.statSync(absolute);
     return known.size === stat.size && known.mtimeMs === stat.mtimeMs && known.ino === stat.ino;
   }
 

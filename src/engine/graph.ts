@@ -1,5 +1,4 @@
 /** Checks on a resolved stage graph, its topological order, and selection of stages by id globs. */
-import picomatch from "picomatch";
 import { InputError } from "./errors.js";
 import type { StageDefinition } from "./stage.js";
 
@@ -54,8 +53,10 @@ export function orderStages(stages: StageDefinition[], source: string): StageDef
 }
 
 /** Ids of the stages matching any of `globs` (`*` stays within a path segment, `**` crosses them). */
-export function matchStages(stages: StageDefinition[], globs: string[], option: string): Set<string> {
+export async function matchStages(stages: StageDefinition[], globs: string[], option: string): Promise<Set<string>> {
   const matched = new Set<string>();
+  if (globs.length === 0) return matched;
+  const { default: picomatch } = await import("picomatch");
   for (const glob of globs) {
     const isMatch = picomatch(glob);
     const hits = stages.filter((stage) => stage.id === glob || isMatch(stage.id));

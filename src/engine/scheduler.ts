@@ -30,8 +30,8 @@ interface Slots {
 }
 
 export async function runStages(session: Session, options: ScheduleOptions): Promise<StageResult[]> {
-  const selected = options.only.length > 0 ? withUpstream(session.stages, matchStages(session.stages, options.only, "--only")) : undefined;
-  const forced = options.force.length > 0 ? matchStages(session.stages, options.force, "--force") : new Set<string>();
+  const selected = options.only.length > 0 ? withUpstream(session.stages, await matchStages(session.stages, options.only, "--only")) : undefined;
+  const forced = await matchStages(session.stages, options.force, "--force");
   const pending = session.stages.filter((stage) => selected === undefined || selected.has(stage.id));
   const results = new Map<string, BuildResult>();
   const running = new Map<string, Promise<void>>();

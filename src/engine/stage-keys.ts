@@ -24,6 +24,8 @@ export class StageKeyBuilder {
   readonly #context: KeyContext;
   readonly #globResults = new Map<string, Promise<string[]>>();
   readonly #packageVersions = new Map<string, string>();
+  /** Code files are shared by many stages; each is looked up once per process. */
+  readonly #sourceFacts = new Map<string, Promise<{ sha256: string; packages: string[] }>>();
   #backend: { name: string; packages: Record<string, string> } | undefined;
 
   constructor(context: KeyContext) {
@@ -38,7 +40,12 @@ export class StageKeyBuilder {
     const code: { [path: string]: string } = {};
     const packages = new Set<string>();
     for (const file of await this.#codeFiles(stage)) {
-      const facts = await this.#context.memo.digestSource(path.join(this.#context.projectRoot, file));
+      let lookup = this.#sourceFacts.get(file);
+      if (lookup === undefined) {
+        lookup = this.#context.memo.digestSource(path.join(this.#context.projectRoot, file));
+        this.#sourceFacts.set(file, lookup);
+      }
+      const facts = await lookup;
       code[file] = facts.sha256;
       for (const name of facts.packages) packages.add(name);
     }
