@@ -139,7 +139,7 @@ export class T5Model {
   /** Parameters by Hugging Face name. */
   readonly params: Map<string, tf.Variable>;
   private dropoutCalls = 0;
-  private readonly dropoutSeed: number;
+  private dropoutSeed: number;
 
   constructor(config: T5Config, params: Map<string, tf.Variable>, dropoutSeed = 0) {
     this.config = config;
@@ -202,6 +202,15 @@ export class T5Model {
 
   dispose(): void {
     for (const variable of this.params.values()) variable.dispose();
+  }
+
+  /**
+   * Restarts the dropout masks from `seed`. Calling it with the step number before every training step makes a
+   * resumed run draw the same masks as an uninterrupted one.
+   */
+  reseedDropout(seed: number): void {
+    this.dropoutSeed = seed;
+    this.dropoutCalls = 0;
   }
 
   parameter(name: string): tf.Variable {
