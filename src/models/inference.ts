@@ -61,7 +61,11 @@ export function scoreChoices(model: T5Model, examples: ScoringExample[], options
       const logProbabilities = tf.logSoftmax(logits);
       const kept = tf.notEqual(labelTensor, -100);
       const targetIds = tf.where(kept, labelTensor, tf.zerosLike(labelTensor));
-      const picked = tf.squeeze(tf.gather(logProbabilities, tf.expandDims(targetIds, 2), 2, 2), [2]);
+      // A flat gather: tfjs-backend-wasm 4.22's GatherV2 with batchDims reads out of bounds.
+      const [rows, length, vocab] = logProbabilities.shape;
+      const positions = tf.reshape(tf.range(0, rows * length, 1, "int32"), [rows, length]);
+      const flatIndex = tf.add(tf.mul(positions, tf.scalar(vocab, "int32")), targetIds);
+      const picked = tf.reshape(tf.gather(tf.reshape(logProbabilities, [-1]), tf.reshape(flatIndex, [-1])), [rows, length]);
       return tf.sum(tf.mul(picked, tf.cast(kept, "float32")), 1);
     });
     const values = sums.dataSync();
