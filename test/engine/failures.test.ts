@@ -47,6 +47,17 @@ describe("failures and recovery", () => {
     expect(project.entryDirs("b")).toEqual([]);
   });
 
+  it("killed trainer reports its stderr tail", async () => {
+    project.writeProfile([{ id: "a", crash: true }]);
+
+    const result = await project.command("run");
+
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/failed a in [\d.]+ s: trainer process was killed by SIGKILL/);
+    expect(result.stdout).toMatch(/last lines of its stderr:\n\s+allocating a very large tensor/);
+    expect(project.entryDirs("a")).toEqual([]);
+  });
+
   it("kill -9 mid-run resumes from the checkpoint", async () => {
     project.writeProfile([{ id: "a" }, { id: "train", upstream: ["a"], steps: 40, stepMs: 100 }]);
     const run = project.start("run");
