@@ -1,7 +1,7 @@
 /**
- * Benchmark of the engine's overhead: builds a synthetic graph of 500 small stages once, then times a fully
- * cached (no-op) `run` and a `plan` over it, next to `node -e 0` measured in the same process, and ends with one
- * JSON line of the figures (medians of `--repeats` runs, in milliseconds).
+ * Benchmark of the engine's overhead. It builds a synthetic graph of 500 small stages once, then times a fully
+ * cached (no-op) `run` and a `plan` over it, next to `node -e 0` measured in the same process. It ends with one
+ * JSON line of the figures: medians of `--repeats` runs, in milliseconds.
  *
  *   npm run bench:graph [-- --stages 500 --repeats 7 --keep]
  */
@@ -26,7 +26,7 @@ export default {
 };
 `;
 
-/** A layered graph: each stage reads two stages of the layer before it, so keys chain through the whole depth. */
+/** Writes a layered graph: each stage reads two stages of the layer before it, so keys chain through the depth. */
 function pipelineSource(stageCount: number, width: number, root: string): string {
   return `import path from "node:path";
 export const profileSchema = { type: "object", additionalProperties: false, properties: { seed: { type: "integer" } } };

@@ -49,7 +49,7 @@ export class ArtifactStore {
     return path.join(this.root, ".locks", stageId, `${key}.lock`);
   }
 
-  /** A fresh, empty folder for building an entry, on the same filesystem so publishing is a rename. */
+  /** Creates an empty folder for building an entry, on the same filesystem so that publishing is a rename. */
   async createStagingDir(stageId: string, key: StageKey): Promise<string> {
     const dir = path.join(this.root, ".tmp", stageId, `${key}-${randomBytes(6).toString("hex")}`);
     await fs.promises.mkdir(dir, { recursive: true });
@@ -70,7 +70,7 @@ export class ArtifactStore {
   }
 
   /**
-   * Checks the entry of `key`: its manifest is valid and names this stage and key, and the folder holds exactly
+   * Checks the entry of `key`: its manifest is valid and names this stage and key, and the folder contains exactly
    * the files it lists, with their sizes and digests. Digests come from the memo, so unchanged files are not read.
    * NOTE: a file rewritten with the same size and modification time and inode keeps its memoized digest, so such a
    * change goes unnoticed until the memo is deleted.
@@ -132,7 +132,7 @@ export class ArtifactStore {
     return problems;
   }
 
-  /** The valid entry of this stage that finished last, if any (the reference `plan` explains a miss against). */
+  /** Finds the valid entry of this stage that finished last, which `plan` compares a stale stage against. */
   async newestValidEntry(stageId: string): Promise<Manifest | undefined> {
     let newest: Manifest | undefined;
     for (const key of await this.listKeys(stageId)) {

@@ -99,7 +99,7 @@ export class FileDigestMemo {
     return entry;
   }
 
-  /** Whether `file`, unchanged since, passed validation against the schema `schemaId`. */
+  /** Checks whether `file`, unchanged since, passed validation against the schema `schemaId`. */
   async passedSchema(file: string, schemaId: string): Promise<boolean> {
     const absolute = path.resolve(file);
     const known = this.#entries.get(absolute);

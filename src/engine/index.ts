@@ -1,6 +1,6 @@
 /**
- * What other parts of the project (the report, stage kinds reading upstream outputs) use from the engine.
- * Importing this module loads neither stage kinds nor TensorFlow.js.
+ * Public surface of the engine for the rest of the project: the report and stage kinds that read upstream
+ * manifests. Importing this module loads neither stage kinds nor TensorFlow.js.
  */
 export { readManifest, manifestFileName, logFileName, manifestSchema, type Manifest, type OutputFile } from "./manifest.js";
 export type { KeyRecord, EngineFacts } from "./key-record.js";

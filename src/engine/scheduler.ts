@@ -1,8 +1,7 @@
 /**
- * Runs the selected stages of a session: a stage is keyed once all its upstream stages are built or cached,
- * reused when its entry is valid, and otherwise built, with at most `jobs` builds at once and at most one GPU
- * stage per visible GPU. A failed stage marks every stage that depends on it as skipped; independent branches go
- * on.
+ * Runs the selected stages of a session. A stage is keyed once all its upstream stages are built or cached. It is
+ * reused when its entry is valid and built otherwise, with at most `jobs` builds at once and at most one GPU stage
+ * per visible GPU. A failed stage marks every stage that depends on it as skipped, and independent branches go on.
  */
 import type { Executor } from "../executor/executor.js";
 import { buildStage, type BuildResult } from "./build-stage.js";
@@ -93,8 +92,10 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
       slots.running += 1;
       if (device !== undefined) slots.gpuInUse.add(device);
       const inputs = Object.fromEntries(stage.upstream.map((id) => [id, results.get(id)!.entryDir!]));
-      // With no GPU visible, a GPU stage runs on the CPU and must not see a device the run was told to avoid.
-      const cudaVisibleDevices = device !== undefined ? String(device) : stage.resource === "gpu" ? "" : undefined;
+      // With no GPU visible (or `--gpus 0`), a GPU stage runs on the CPU and is hidden from every device.
+      let cudaVisibleDevices: string | undefined;
+      if (device !== undefined) cudaVisibleDevices = String(device);
+      else if (stage.resource === "gpu") cudaVisibleDevices = "";
       const request = { stage, key: keyed.key, record: keyed.record, inputs, force: forced.has(stage.id), cudaVisibleDevices };
       const build = buildStage(request, { session, executor: options.executor, reporter: options.reporter, signal: options.signal })
         .catch((error: unknown): BuildResult => ({ id: stage.id, status: "failed", message: (error as Error).message }))

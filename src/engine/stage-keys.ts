@@ -33,7 +33,7 @@ export class StageKeyBuilder {
   }
 
   /**
-   * The key record of `stage`, given the outputs digest of each of its upstream stages.
+   * Builds the key record of `stage`, given the outputs digest of each of its upstream stages.
    * Throws an `InputError` when a declared code path matches no file.
    */
   async record(stage: StageDefinition, upstreamDigests: { [stageId: string]: string }): Promise<KeyRecord> {
@@ -59,7 +59,7 @@ export class StageKeyBuilder {
     };
   }
 
-  /** The backend chosen for this run (detected once), for the trainer's spec. */
+  /** Returns the backend chosen for this run (detected once), for the trainer's spec. */
   backendName(): string {
     return this.#detectBackend().name;
   }
