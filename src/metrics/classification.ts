@@ -29,7 +29,8 @@ export function metaIclAccuracy(predictions: readonly string[], references: read
   return mean(predictions.map((prediction, i) => (metaIclIsCorrect(prediction, references[i]!) ? 1 : 0)));
 }
 
-function metaIclIsCorrect(prediction: string, reference: string | readonly string[]): boolean {
+/** MetaICL's per-example rule: the stripped prediction equals the stripped reference, or one of several. */
+export function metaIclIsCorrect(prediction: string, reference: string | readonly string[]): boolean {
   const stripped = prediction.trim();
   return typeof reference === "string" ? stripped === reference.trim() : reference.some((r) => r.trim() === stripped);
 }

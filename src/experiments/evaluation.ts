@@ -1,0 +1,215 @@
+/**
+ * Evaluation on held-out tasks. P3 tasks are scored by rank classification (the answer choice with the highest
+ * summed log-likelihood, EOS included) and accuracy. MetaICL tasks use rank classification when they have answer
+ * choices (greedy generation otherwise) and MetaICL's score: macro-F1 for classification tasks, accuracy for the
+ * others. S-NI tasks use greedy generation and S-NI's ROUGE-L. Few-shot sets are drawn with one fixed seed, so every
+ * model sees the same examples.
+ */
+
+import * as tf from "@tensorflow/tfjs";
+
+import { choiceTargetIds, exampleAt, type SequenceLengths, type SpecialIds, type TaskInfo, type TextTokenizer, type TokenizedCollection, type TokenizedTask } from "../../datasets/index.js";
+import { generateGreedy, scoreChoices, type HyperT5, type PeftParameters, type T5Model, type TunableModule } from "../models/index.js";
+import { metaIclIsCorrect, metaIclScore, rougeLMaxOverReferences, rougeLScore } from "../metrics/index.js";
+import { paddedIds } from "./batches.js";
+import { buildModelExample, conditioningFor, inputStyle, type ModelExample } from "./multitask-data.js";
+import type { EvalDataset, MtfMethod } from "./results.js";
+
+/** The model under evaluation: a T5, optionally adapted by a shared PEFT module or by a hypermodel per example. */
+export interface EvaluatedModel {
+  downstream: T5Model;
+  adapter?: TunableModule;
+  hypermodel?: HyperT5;
+}
+
+export interface EvaluationOptions {
+  dataset: EvalDataset;
+  method: MtfMethod;
+  collection: TokenizedCollection;
+  tokenizer: TextTokenizer;
+  model: EvaluatedModel;
+  fewShotCount: number;
+  fewShotSeed: number;
+  maxTestExamplesPerTask: number;
+  maxGenerationLength: number;
+  batchSize: number;
+  lengths: SequenceLengths;
+  special: SpecialIds;
+}
+
+export interface PredictionRecord {
+  task: string;
+  /** Position of the example in the task's test split. */
+  index: number;
+  prediction: string;
+  references: string[];
+  /** Per-example score in [0, 1]: 1/0 for a correct/wrong answer, ROUGE-L F-measure for S-NI. */
+  score: number;
+  /** Summed log-likelihood of every answer choice (rank classification only). */
+  choiceScores?: number[];
+}
+
+export interface EvaluationResult {
+  /** `accuracy`, `macro-f1/accuracy` or `rouge-l`, as `EvalSummary.metric` names them. */
+  metric: string;
+  /** Score of each task in percent. */
+  tasks: { [task: string]: number };
+  average: number;
+  examples: number;
+  predictions: PredictionRecord[];
+}
+
+export function metricName(dataset: EvalDataset): string {
+  if (dataset === "p3") return "accuracy";
+  return dataset.startsWith("metaicl/") ? "macro-f1/accuracy" : "rouge-l";
+}
+
+/** PEFT parameters for a chunk of examples: per example from the hypermodel, shared from the adapter, or none. */
+function peftFor(model: EvaluatedModel, examples: ModelExample[], pad: number): PeftParameters | undefined {
+  if (model.hypermodel !== undefined) {
+    const hypermodel = model.hypermodel;
+    const rows = examples.map((example, index) => {
+      if (example.hyperInput === undefined) throw new Error(`Internal error: evaluation example ${index} has no hypermodel input.`);
+      return example.hyperInput;
+    });
+    return keepPeft(() => {
+      const inputs = paddedIds(rows, pad);
+      return hypermodel.generate(inputs.ids, inputs.mask);
+    });
+  }
+  if (model.adapter !== undefined) {
+    const adapter = model.adapter;
+    return keepPeft(() => adapter.parameters());
+  }
+  return undefined;
+}
+
+/** Runs `build` in a tidy scope and keeps only the PEFT tensors it returns. */
+function keepPeft(build: () => PeftParameters): PeftParameters {
+  let loraScale: number | undefined;
+  const tensors = tf.tidy(() => {
+    const peft = build();
+    loraScale = peft.loraScale;
+    return peft.tensors as tf.TensorContainerObject;
+  }) as Record<string, tf.Tensor>;
+  return loraScale === undefined ? { tensors } : { tensors, loraScale };
+}
+
+function disposePeft(peft: PeftParameters | undefined, adapter: TunableModule | undefined): void {
+  if (peft === undefined) return;
+  const owned = new Set<tf.Tensor>(adapter ? [...adapter.variables.values()] : []);
+  tf.dispose(Object.values(peft.tensors).filter((tensor) => !owned.has(tensor)));
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  values.forEach((value, index) => {
+    if (value > values[best]!) best = index;
+  });
+  return best;
+}
+
+/** Text of the gold answer choice: the one at `answerIndex`, else the choice that decodes to the first reference. */
+function goldChoice(task: TokenizedTask, index: number, choiceTexts: string[], references: string[]): number {
+  const example = task.test[index]!;
+  if (example.answerIndex !== undefined) return example.answerIndex;
+  const found = choiceTexts.findIndex((text) => text.trim() === (references[0] ?? "").trim());
+  if (found < 0) throw new Error(`Task ${task.name}, test example ${index}: no answer index and no choice equals the reference "${references[0]}".`);
+  return found;
+}
+
+interface TaskPredictions {
+  predictions: string[];
+  golds: string[];
+  records: PredictionRecord[];
+}
+
+/** Predicts every evaluated test example of one task. */
+function predictTask(options: EvaluationOptions, task: TokenizedTask, count: number): TaskPredictions {
+  const { model, special, lengths, tokenizer } = options;
+  const pad = model.downstream.config.pad_token_id;
+  const style = inputStyle(options.method, options.dataset);
+  const conditioning = conditioningFor(options.dataset, options.fewShotCount, options.fewShotSeed);
+  const result: TaskPredictions = { predictions: [], golds: [], records: [] };
+  for (let start = 0; start < count; start += options.batchSize) {
+    const indices = Array.from({ length: Math.min(options.batchSize, count - start) }, (_, offset) => start + offset);
+    const examples = indices.map((index) => buildModelExample(task, { split: "test", index }, style, conditioning, special, lengths));
+    const peft = peftFor(model, examples, pad);
+    try {
+      const choices = indices.map((index) => choiceTargetIds(exampleAt(task, { split: "test", index }), special, lengths));
+      const ranked = choices.every((list) => list.length > 0);
+      const scores = ranked
+        ? scoreChoices(model.downstream, examples.map((example, i) => ({ inputIds: example.input, choices: choices[i]! })), { ...(peft ? { peft } : {}), batchSize: options.batchSize })
+        : undefined;
+      const generated = ranked
+        ? undefined
+        : generateGreedy(model.downstream, examples.map((example) => example.input), { ...(peft ? { peft } : {}), maxLength: options.maxGenerationLength, batchSize: options.batchSize });
+      indices.forEach((index, i) => {
+        const references = task.test[index]!.references;
+        if (scores !== undefined) {
+          const choiceTexts = choices[i]!.map((choice) => tokenizer.decode(choice));
+          const prediction = choiceTexts[argmax(scores[i]!)]!;
+          const gold = choiceTexts[goldChoice(task, index, choiceTexts, references)]!;
+          result.predictions.push(prediction);
+          result.golds.push(gold);
+          result.records.push({ task: task.name, index, prediction, references, score: prediction === gold ? 1 : 0, choiceScores: scores[i]! });
+        } else {
+          const prediction = tokenizer.decode(generated![i]!);
+          result.predictions.push(prediction);
+          result.golds.push(references[0] ?? "");
+          result.records.push({ task: task.name, index, prediction, references, score: 0 });
+        }
+      });
+    } finally {
+      disposePeft(peft, model.adapter);
+    }
+  }
+  return result;
+}
+
+/** Score of one task in [0, 1] by its family's metric; fills in each record's per-example score. */
+export function scoreTask(dataset: EvalDataset, info: TaskInfo, predicted: TaskPredictions): number {
+  const references = predicted.records.map((record) => record.references);
+  if (dataset.startsWith("sni/")) {
+    predicted.records.forEach((record) => {
+      record.score = rougeLMaxOverReferences(record.prediction, record.references);
+    });
+    return rougeLScore(predicted.predictions, references) / 100;
+  }
+  const ranked = predicted.records.every((record) => record.choiceScores !== undefined);
+  if (!ranked) {
+    predicted.records.forEach((record) => {
+      record.score = metaIclIsCorrect(record.prediction, record.references) ? 1 : 0;
+    });
+  }
+  if (dataset.startsWith("metaicl/")) {
+    const isClassification = info.taskType === "classification" || info.metric === "macro-f1";
+    return ranked ? metaIclScore(predicted.predictions, predicted.golds, isClassification) : metaIclScore(predicted.predictions, predicted.golds, false);
+  }
+  return predicted.records.reduce((sum, record) => sum + record.score, 0) / predicted.records.length;
+}
+
+/** Evaluates every held-out task of the collection. */
+export function evaluateCollection(options: EvaluationOptions, onTask?: (task: string, done: number, total: number) => void): EvaluationResult {
+  const heldout = options.collection.index.tasks.filter((task) => task.role === "heldout");
+  if (heldout.length === 0) throw new Error(`Collection ${options.collection.name} has no held-out task to evaluate.`);
+  const tasks: { [task: string]: number } = {};
+  const predictions: PredictionRecord[] = [];
+  heldout.forEach((info, position) => {
+    const task = options.collection.task(info.name);
+    const count = Math.min(task.test.length, options.maxTestExamplesPerTask);
+    if (count === 0) throw new Error(`Held-out task ${info.name} of ${options.collection.name} has no test example.`);
+    const predicted = predictTask(options, task, count);
+    tasks[info.name] = 100 * scoreTask(options.dataset, info, predicted);
+    predictions.push(...predicted.records);
+    onTask?.(info.name, position + 1, heldout.length);
+  });
+  const scores = Object.values(tasks);
+  return {
+    metric: metricName(options.dataset),
+    tasks,
+    average: scores.reduce((sum, score) => sum + score, 0) / scores.length,
+    examples: predictions.length,
+    predictions,
+  };
+}
