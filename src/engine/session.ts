@@ -6,7 +6,8 @@ import { ArtifactStore, type EntryCheck } from "./artifact-store.js";
 import type { StageKey } from "./canonical.js";
 import { orderStages } from "./graph.js";
 import { stageKey, type KeyRecord } from "./key-record.js";
-import { loadPipelineModule } from "./pipeline-module.js";
+import { InputError } from "./errors.js";
+import { loadPipelineModule, type PipelineModule } from "./pipeline-module.js";
 import { loadProfile, type LoadedProfile } from "./profile.js";
 import type { StageDefinition } from "./stage.js";
 import { StageKeyBuilder } from "./stage-keys.js";
@@ -35,10 +36,22 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const store = new ArtifactStore(options.artifactsDir);
   const pipeline = await loadPipelineModule(options.pipelineFile);
   const profile = await loadProfile(options.profile, pipeline.profileSchema, { projectRoot: options.projectRoot, memo: store.memo });
-  const resolved = await pipeline.resolvePipeline(profile.data, { projectRoot: options.projectRoot });
+  const resolved = await resolveProfile(pipeline, profile, options);
   const stages = orderStages(resolved.stages, options.pipelineFile);
   const keys = new StageKeyBuilder({ projectRoot: options.projectRoot, memo: store.memo, backend: options.backend });
   return { options, profile, stages, byId: new Map(stages.map((stage) => [stage.id, stage])), store, keys };
+}
+
+/** Calls the pipeline module; its errors about the profile (named `ProfileError`) are input errors. */
+async function resolveProfile(pipeline: PipelineModule, profile: LoadedProfile, options: SessionOptions): Promise<{ stages: StageDefinition[] }> {
+  try {
+    return await pipeline.resolvePipeline(profile.data, { projectRoot: options.projectRoot });
+  } catch (error) {
+    if (error instanceof Error && (error.name === "ProfileError" || error instanceof InputError)) {
+      throw new InputError(`Invalid profile ${profile.file}: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 export interface KeyedStage {
