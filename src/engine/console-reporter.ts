@@ -97,7 +97,8 @@ export class TerminalReporter implements RunReporter {
   }
 
   #drawBars(): void {
-    const columns = this.#out.columns ?? 100;
+    // A pseudo-terminal without a size reports 0 columns.
+    const columns = this.#out.columns > 20 ? this.#out.columns : 100;
     const lines = [...this.#running.entries()].map(([id, status]) => `${id}  ${status}`.slice(0, columns - 1));
     if (lines.length > 0) this.#out.write(lines.join("\n") + "\n");
     this.#drawnLines = lines.length;
