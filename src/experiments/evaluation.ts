@@ -213,3 +213,28 @@ export function evaluateCollection(options: EvaluationOptions, onTask?: (task: s
     predictions,
   };
 }
+
+/**
+ * Rank-classification accuracy in percent of `model` adapted by `peft` on the first `count` test examples of a
+ * P3-style task (every example must have answer choices), for the scores along PEFT training.
+ */
+export function rankClassificationAccuracy(
+  downstream: T5Model,
+  peft: PeftParameters | undefined,
+  task: TokenizedTask,
+  count: number,
+  special: SpecialIds,
+  lengths: SequenceLengths,
+  batchSize: number,
+): number {
+  const scoring = Array.from({ length: count }, (_, index) => {
+    const example = exampleAt(task, { split: "test", index });
+    const choices = choiceTargetIds(example, special, lengths);
+    if (choices.length === 0) throw new Error(`Task ${task.name}, test example ${index} has no answer choices; rank classification needs them.`);
+    if (example.answerIndex === undefined) throw new Error(`Task ${task.name}, test example ${index} has no answer index.`);
+    return { inputIds: buildModelExample(task, { split: "test", index }, "plain", { kind: "definition" }, special, lengths).input, choices, answer: example.answerIndex };
+  });
+  const scores = scoreChoices(downstream, scoring, { ...(peft ? { peft } : {}), batchSize });
+  const correct = scores.filter((choiceScores, index) => argmax(choiceScores) === scoring[index]!.answer).length;
+  return (100 * correct) / count;
+}
