@@ -25,15 +25,15 @@ export const paperSequenceLengths: SequenceLengths = { hypermodelInput: 1024, do
 export type SpecialIds = Pick<TokenizerInfo, "xId" | "yId" | "eosId">;
 
 /**
- * What conditions the model on the task: `few-shot` samples K training examples; `definition` (S-NI "Def") uses the
- * task definition alone; `definition-2pos` (S-NI "Def+2Pos") the definition and the task's first two positive examples.
+ * Task conditioning. `few-shot` samples K training examples. `definition` (S-NI "Def") uses the task definition
+ * alone, and `definition-2pos` (S-NI "Def+2Pos") adds the task's first two positive examples.
  */
 export type Conditioning = { kind: "few-shot"; k: number; seed: number } | { kind: "definition" } | { kind: "definition-2pos" };
 
 /** The maximum number of few-shot examples (HyperTuning, Phang et al. 2022, section 5.1). */
 export const maxFewShotExamples = 16;
 
-/** Which example is the target: its split and position in that split. */
+/** Position of the target example: its split and its index in that split. */
 export interface ExampleRef {
   split: "train" | "test";
   index: number;
@@ -85,14 +85,14 @@ export function formatFewShotIds(
   return result;
 }
 
-/** The task's example at `ref`. */
+/** Returns the task's example at `ref`. */
 export function exampleAt(task: TokenizedTask, ref: ExampleRef): TokenizedExample {
   const example = (ref.split === "train" ? task.train : task.test)[ref.index];
   if (!example) throw new Error(`task ${task.name} has no ${ref.split} example ${ref.index}`);
   return example;
 }
 
-/** The conditioning ids (few-shot examples or definition) without `</s>`, cut to `maxLength`. */
+/** Returns the conditioning ids (few-shot examples or definition) without `</s>`, cut to `maxLength`. */
 export function conditioningIds(
   task: TokenizedTask,
   ref: ExampleRef,

@@ -3,7 +3,7 @@
  *
  *   tokenizer.json            Hugging Face tokenizer (T5 conventions plus `<x>` and `<y>`)
  *   tokenizer-info.json       `TokenizerInfo`: vocabulary size and special-token ids
- *   tokenized.json            `TokenizedManifest`: what the folder holds
+ *   tokenized.json            `TokenizedManifest`: the folder's contents
  *   corpus.tokens.bin         Int32 little-endian token ids of every corpus document, concatenated, no `</s>`
  *   corpus.offsets.bin        Int32 little-endian start offsets into the tokens, one per document plus the end
  *   collections/<folder>/collection.json     the `CollectionIndex` of the normalized collection
@@ -12,6 +12,7 @@
  * Token id lists never contain `</s>`; the few-shot helpers add it where a model sequence ends.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { readCollectionIndex } from "./collection-files.js";
 import { joinInside } from "./safe-names.js";
@@ -72,7 +73,10 @@ export function writeTokenizedCorpus(folder: string, documents: Iterable<ArrayLi
   return { documents: offsets.length - 1, tokens: total };
 }
 
+const littleEndianHost = os.endianness() === "LE";
+
 function toLittleEndianBytes(values: Int32Array): Buffer {
+  if (littleEndianHost) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
   const buffer = Buffer.alloc(values.length * 4);
   for (let index = 0; index < values.length; index++) buffer.writeInt32LE(values[index]!, index * 4);
   return buffer;
@@ -81,6 +85,12 @@ function toLittleEndianBytes(values: Int32Array): Buffer {
 function readInt32File(file: string): Int32Array {
   const bytes = fs.readFileSync(file);
   if (bytes.length % 4 !== 0) throw new Error(`${file}: size ${bytes.length} is not a multiple of 4 bytes`);
+  if (littleEndianHost) {
+    // Copy into a fresh buffer: the pooled buffer from readFileSync may not be 4-byte aligned.
+    const values = new Int32Array(bytes.length / 4);
+    new Uint8Array(values.buffer).set(bytes);
+    return values;
+  }
   const values = new Int32Array(bytes.length / 4);
   for (let index = 0; index < values.length; index++) values[index] = bytes.readInt32LE(index * 4);
   return values;
@@ -162,7 +172,7 @@ export class TokenizedDataset {
 
   /** Loads the corpus; throws if the folder has none. */
   corpus(): TokenizedCorpus {
-    if (this.manifest.corpus === null) throw new Error(`${this.folder} holds no tokenized corpus`);
+    if (this.manifest.corpus === null) throw new Error(`${this.folder} contains no tokenized corpus`);
     return new TokenizedCorpus(
       readInt32File(path.join(this.folder, "corpus.tokens.bin")),
       readInt32File(path.join(this.folder, "corpus.offsets.bin")),

@@ -107,7 +107,7 @@ export class TextTokenizer {
     this.#tokenizer = new JsTokenizer(json, {});
   }
 
-  /** Loads a `tokenizer.json` written by `saveTokenizer` (the kind is read from `tokenizer-info.json` beside it). */
+  /** Loads a `tokenizer.json` written by `save` (the kind is read from `tokenizer-info.json` beside it). */
   static fromFolder(folder: string): TextTokenizer {
     const json = JSON.parse(fs.readFileSync(path.join(folder, "tokenizer.json"), "utf8")) as TokenizerJson;
     const info = JSON.parse(fs.readFileSync(path.join(folder, "tokenizer-info.json"), "utf8")) as TokenizerInfo;

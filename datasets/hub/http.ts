@@ -107,7 +107,7 @@ async function transfer(
     return { expectedSize: undefined, continued: true };
   }
   if (response.status === 401 || response.status === 403) {
-    throw new DownloadError(`download of ${request.url} was refused (HTTP ${response.status}); set HF_TOKEN to a token with access`);
+    throw new DownloadError(`download of ${request.url} failed: unauthorized (HTTP ${response.status}); set HF_TOKEN to a token with access`);
   }
   if (response.status === 404) throw new DownloadError(`download of ${request.url} failed: not found (HTTP 404)`);
   if (!response.ok || !response.body) throw new Error(`download of ${request.url} failed: HTTP ${response.status}`);

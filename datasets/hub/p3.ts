@@ -1,6 +1,6 @@
 /**
- * P3 (Sanh et al. 2022) rebuilt from its ingredients: PromptSource templates applied to raw dataset rows. Rows come
- * as JSON Lines; for SuperGLUE the original `*.jsonl` files are converted to the Hugging Face `super_glue` fields
+ * P3 (Sanh et al. 2022) rebuilt from its ingredients: PromptSource templates applied to raw dataset rows, which come
+ * as JSON Lines. SuperGLUE's original `*.jsonl` rows are first converted to the Hugging Face `super_glue` fields
  * (integer labels, flattened WSC spans) that the templates expect.
  */
 import type { CollectionData, TaskData } from "../collection-files.js";

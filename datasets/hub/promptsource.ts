@@ -1,5 +1,5 @@
 /**
- * PromptSource templates (Bach et al. 2022), as used to build P3: a `templates.yaml` per dataset holds Jinja
+ * PromptSource templates (Bach et al. 2022), as used to build P3: a `templates.yaml` per dataset contains Jinja
  * templates whose output separates input and target with `|||`, and optional `answer_choices` (also Jinja,
  * `|||`-separated) for rank classification. Templates are rendered with nunjucks in its Jinja compatibility mode,
  * extended with the Python string methods the templates call.

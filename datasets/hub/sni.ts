@@ -1,6 +1,6 @@
 /**
  * Super-NaturalInstructions v2.5 (Wang et al. 2022): `splits/default/{train,test}_tasks.txt` list task names and
- * `tasks/<task>.json` holds `Definition`, `Positive Examples`, `Instances` and the languages. Only tasks whose input
+ * `tasks/<task>.json` contains `Definition`, `Positive Examples`, `Instances` and the languages. Only tasks whose input
  * and output language is English are kept; test tasks keep their first 100 instances, as S-NI evaluation does.
  */
 import type { CollectionData, TaskData } from "../collection-files.js";
