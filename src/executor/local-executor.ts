@@ -24,6 +24,8 @@ export class LocalExecutor implements Executor {
     const { execa } = await import("execa");
     const child = execa(process.execPath, [trainerMain, job.specFile], {
       env: job.env,
+      // Relative paths in a stage resolve against the project root, whatever folder the pipeline was started in.
+      cwd: job.spec.projectRoot,
       stdin: "ignore",
       buffer: false,
       reject: false,
