@@ -24,7 +24,11 @@ export async function planStages(session: Session): Promise<PlannedStage[]> {
       const placeholder = Object.fromEntries(stage.upstream.map((id) => [id, digests.get(id) ?? "pending"]));
       const record = await session.keys.record(stage, placeholder);
       const newest = await session.store.newestValidEntry(stage.id);
-      const reasons = staleUpstream.map((id) => `upstream ${id} is stale, so this stage's key is known once it is rebuilt`);
+      const reasons = [
+        staleUpstream.length === 1
+          ? `upstream ${staleUpstream[0]} is stale, so the key is known once it is rebuilt`
+          : `upstreams ${staleUpstream.join(", ")} are stale, so the key is known once they are rebuilt`,
+      ];
       if (newest !== undefined) reasons.push(...explainDifferences(newest.record, record, { ignoreUpstream: true }));
       planned.set(stage.id, { id: stage.id, state: "stale", reasons });
       continue;
