@@ -11,8 +11,16 @@ function describeProgress(progress: Progress): string {
   const parts = [`${progress.step}/${progress.total}`];
   if (progress.phase !== undefined) parts.unshift(progress.phase);
   if (progress.loss !== undefined) parts.push(`loss ${progress.loss.toPrecision(4)}`);
-  if (progress.throughput !== undefined) parts.push(`${progress.throughput.toPrecision(3)} ${progress.unit ?? "items"}/s`);
+  if (progress.throughput !== undefined) {
+    const unit = progress.unit ?? "items";
+    // `unit` names what is counted ("tokens"); some stages already give a rate ("tokens/s").
+    parts.push(`${formatRate(progress.throughput)} ${unit.endsWith("/s") ? unit : `${unit}/s`}`);
+  }
   return parts.join("  ");
+}
+
+function formatRate(value: number): string {
+  return value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toPrecision(3);
 }
 
 function describeResult(result: StageResult): string {
