@@ -7,7 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Tokenizer as JsTokenizer } from "@huggingface/tokenizers";
-import { Tokenizer as RustTokenizer, Unigram, metaspacePreTokenizer, nfkcNormalizer } from "tokenizers";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 /** Special-token ids a model needs; stored next to tokenized data. */
 export interface TokenizerInfo {
@@ -144,7 +145,10 @@ export function loadT5Tokenizer(file: string): TextTokenizer {
 }
 
 export interface UnigramTrainingOptions {
-  /** Total ids including pad, eos, unk, the 100 sentinels, `<x>` and `<y>`. */
+  /**
+   * Total ids including pad, eos, unk, the 100 sentinels, `<x>` and `<y>`. A maximum: when the trainer finds fewer
+   * pieces in a small text, the vocabulary is smaller, and `TokenizerInfo.vocabSize` gives the real size.
+   */
   vocabSize: number;
   /** Folder for the temporary training file. */
   workDir?: string;
@@ -176,18 +180,27 @@ export function trainUnigramTokenizer(texts: Iterable<string>, options: UnigramT
       if (line.length > 0) fs.writeSync(stream, line + "\n");
     }
     fs.closeSync(stream);
-    const rust = new RustTokenizer(Unigram.empty());
-    rust.setNormalizer(nfkcNormalizer());
-    rust.setPreTokenizer(metaspacePreTokenizer());
-    rust.train([trainingFile]);
     const trainedFile = path.join(folder, "trained.json");
-    rust.save(trainedFile);
+    const trainer = trainerProcessFile();
+    const result = spawnSync(process.execPath, [trainer, trainingFile, trainedFile], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    if (result.status !== 0) {
+      throw new Error(`Unigram training failed (exit ${result.status ?? result.signal}): ${result.stderr.trim() || result.error?.message}`);
+    }
     const trained = JSON.parse(fs.readFileSync(trainedFile, "utf8")) as TokenizerJson;
     const pieces = selectPieces(trained.model.vocab ?? [], pieceBudget);
     return new TextTokenizer(buildT5StyleJson(pieces), "unigram");
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/** The compiled trainer entry: beside this module in `dist/`, or in `dist/datasets/` when tests run the sources. */
+function trainerProcessFile(): string {
+  const sibling = fileURLToPath(new URL("./unigram-trainer-process.js", import.meta.url));
+  if (fs.existsSync(sibling)) return sibling;
+  const compiled = fileURLToPath(new URL("../dist/datasets/unigram-trainer-process.js", import.meta.url));
+  if (fs.existsSync(compiled)) return compiled;
+  throw new Error(`Unigram trainer entry not found at ${sibling} or ${compiled}; run npm run build`);
 }
 
 function normalizeWhitespace(text: string): string {
