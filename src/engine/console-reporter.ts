@@ -29,7 +29,7 @@ function describeResult(result: StageResult): string {
   return `${result.status} ${result.id}${time}${why}`;
 }
 
-/** Whether a finished stage is worth a line; cached stages are only counted in the summary. */
+/** Decides whether a finished stage gets a line; cached stages are only counted in the summary. */
 function worthALine(result: StageResult): boolean {
   return result.status !== "cached";
 }

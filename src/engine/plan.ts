@@ -20,7 +20,7 @@ export async function planStages(session: Session): Promise<PlannedStage[]> {
   for (const stage of session.stages) {
     const staleUpstream = stage.upstream.filter((id) => planned.get(id)!.state === "stale");
     if (staleUpstream.length > 0) {
-      // The key depends on upstream outputs that do not exist yet; say what else changed, if anything.
+      // The key depends on upstream outputs that do not exist yet, so list what else changed, if anything.
       const placeholder = Object.fromEntries(stage.upstream.map((id) => [id, digests.get(id) ?? "pending"]));
       const record = await session.keys.record(stage, placeholder);
       const newest = await session.store.newestValidEntry(stage.id);

@@ -28,7 +28,7 @@ function readSpec(file: string | undefined): TrainerSpec {
   if (file === undefined) throw new Error("Usage: trainer-main.js SPEC.json");
   const spec = JSON.parse(fs.readFileSync(file, "utf8")) as TrainerSpec;
   if (spec.protocolVersion !== protocolVersion) {
-    throw new Error(`${file} has protocolVersion ${String(spec.protocolVersion)}; this trainer speaks ${protocolVersion}.`);
+    throw new Error(`${file} has protocolVersion ${String(spec.protocolVersion)}; this trainer supports version ${protocolVersion}.`);
   }
   return spec;
 }
