@@ -28,7 +28,8 @@ const command: CommandSpec = {
       name: "gpus",
       type: "string",
       value: "N",
-      description: "GPUs visible to the run; at most N GPU stages run at once, each with its own CUDA_VISIBLE_DEVICES",
+      description:
+        "GPUs visible to the run; at most N GPU stages run at once, each with its own CUDA_VISIBLE_DEVICES (with 0, GPU stages run on the CPU)",
       defaultText: "the count `nvidia-smi -L` lists, 0 without nvidia-smi",
     },
     { name: "only", type: "string", multiple: true, value: "GLOB", description: "build only matching stage ids (and the upstream stages they need)" },

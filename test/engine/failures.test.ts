@@ -84,6 +84,14 @@ describe("failures and recovery", () => {
     expect(resumedFrom).toBeGreaterThanOrEqual(stepAtKill);
     expect(resumedFrom).toBeGreaterThanOrEqual(5);
     expect(fs.existsSync(path.join(workRoot, path.basename(project.entryDirs("train")[0]!)))).toBe(false);
+
+    // The published log keeps the events of both attempts, in order.
+    const log = fs.readFileSync(path.join(project.entryDirs("train")[0]!, "log.jsonl"), "utf8");
+    const types = log.split("\n").filter((line) => line !== "").map((line) => (JSON.parse(line) as { type: string }).type);
+    expect(types.filter((type) => type === "started")).toHaveLength(2);
+    expect(types.at(-1)).toBe("done");
+    expect(types).toContain("checkpoint");
+    expect(types).toContain("metric");
   });
 
   it("SIGINT stops the trainer and keeps its checkpoint", async () => {
