@@ -24,6 +24,8 @@ export interface P3DatasetOptions {
   testFile: string;
   /** Without a training file: move this many leading test rows into the training split (disjoint from test). */
   trainFromTest: number;
+  /** Appended to task names, to tell apart entries of one dataset with other files (e.g. ANLI rounds `r1`-`r3`). */
+  suffix: string;
 }
 
 export interface P3Options {
@@ -121,7 +123,8 @@ export async function loadP3(context: FetchContext, options: P3Options): Promise
       testRows = testRows.slice(dataset.trainFromTest);
     }
     for (const template of wanted) {
-      const name = `${dataset.name} ${template.name}`;
+      const name = [dataset.name, template.name, dataset.suffix].filter((part) => part.length > 0).join(" ");
+      if (taskNames.includes(name)) throw new Error(`P3 dataset-prompt "${name}" is listed twice; give one entry a suffix`);
       taskNames.push(name);
       tasks.push({
         info: {

@@ -21,6 +21,9 @@ export interface SniOptions {
   testInstances: number;
 }
 
+/** Task counts of `splits/default` in the released benchmark (Wang et al. 2022). */
+const releasedSplit = { train: 756, test: 119 };
+
 interface SniTask {
   Definition: string[];
   "Positive Examples": { input: string; output: string }[];
@@ -72,6 +75,9 @@ async function readTaskList(context: FetchContext, baseUrl: string, fileName: st
 export async function loadSni(context: FetchContext, options: SniOptions): Promise<CollectionData> {
   const trainNames = await readTaskList(context, options.baseUrl, "train_tasks.txt");
   const testNames = await readTaskList(context, options.baseUrl, "test_tasks.txt");
+  const counts = `${trainNames.length} training and ${testNames.length} test tasks`;
+  if (trainNames.length === releasedSplit.train && testNames.length === releasedSplit.test) context.log(`splits/default lists ${counts}`);
+  else context.log(`warning: splits/default lists ${counts}, not the ${releasedSplit.train} and ${releasedSplit.test} of the S-NI v2.5 release`);
   const wanted = new Set(options.taskNames);
   const select = (names: string[]): string[] => (wanted.size === 0 ? names : names.filter((name) => wanted.has(name)));
   const safeNames = toSafeNames([...trainNames, ...testNames], "splits/default");

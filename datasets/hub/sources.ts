@@ -20,8 +20,12 @@ type Params = { [key: string]: JsonValue };
 
 /** MetaICL at the commit whose `config/` the fixtures snapshot (2022-04-30). */
 const metaIclConfigBase = "https://raw.githubusercontent.com/facebookresearch/MetaICL/ec0f1c199965f54d4b4d35556e5ca9ba0a6719ab";
-/** Super-NaturalInstructions; pin a commit with `baseUrl` for reproducible runs. */
-const sniBase = "https://raw.githubusercontent.com/allenai/natural-instructions/master";
+/**
+ * Super-NaturalInstructions at a commit whose task files have the final v2.5 format (instance ids, languages).
+ * NOTE: that this commit's `splits/default` lists 756 training and 119 test tasks was not checked offline; the
+ * loader logs the counts and warns when they differ.
+ */
+const sniBase = "https://raw.githubusercontent.com/allenai/natural-instructions/e0fd31052b21acea5bd95fb00253e1ee1f5d8259";
 /** PromptSource templates at 2023-10-23. */
 const promptsourceBase = "https://raw.githubusercontent.com/bigscience-workshop/promptsource/7dab96a3eeb3717cea633705135ebc488885d709/promptsource/templates";
 
@@ -61,6 +65,7 @@ function p3Datasets(params: Params): P3DatasetOptions[] {
       trainFile: typeof entry.trainFile === "string" ? entry.trainFile : undefined,
       testFile: stringParam(entry, "testFile", "validation.jsonl"),
       trainFromTest: integerParam(entry, "trainFromTest", 0),
+      suffix: typeof entry.suffix === "string" ? entry.suffix : "",
     };
   });
 }

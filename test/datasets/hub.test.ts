@@ -66,6 +66,15 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
     expect(index.tasks.find((task) => task.name === "super_glue_wsc.fixed_GPT-3_Style")!.testCount).toBe(88);
   });
 
+  test("p3 suffixes tell entries of one dataset apart", async () => {
+    const entry = { name: "super_glue/cb", role: "heldout", prompts: ["GPT-3 style"], testFile: "val.jsonl" };
+    const params = { source: "p3", templatesBaseUrl: `${server.url}/p3/templates`, rawBaseUrl: `${server.url}/p3/raw` };
+    const { context } = await run({ ...params, datasets: [{ ...entry, suffix: "r1" }, { ...entry, suffix: "r2" }] });
+    const index = readCollectionIndex(path.join(context.outputDir, "collections", "p3"));
+    expect(index.tasks.map((task) => task.name)).toEqual(["super_glue_cb_GPT-3_style_r1", "super_glue_cb_GPT-3_style_r2"]);
+    await expect(run({ ...params, datasets: [entry, entry] })).rejects.toThrow(/"super_glue\/cb GPT-3 style" is listed twice/);
+  });
+
   test("p3 names the template a dataset lacks", async () => {
     await expect(
       run({
@@ -127,7 +136,8 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
 
   test("sni keeps English tasks with definitions and positives", async () => {
     const taskNames = ["task1146_country_capital", "task363_sst2_polarity_classification", "task1388_cb_entailment", "task1159_bard_analogical_reasoning_containers"];
-    const { context } = await run({ source: "sni", baseUrl: `${server.url}/sni`, taskNames, maxTrainInstances: 50 });
+    const { context, events } = await run({ source: "sni", baseUrl: `${server.url}/sni`, taskNames, maxTrainInstances: 50 });
+    expect(events).toContainEqual({ type: "log", level: "info", message: "splits/default lists 756 training and 119 test tasks" });
     const folder = path.join(context.outputDir, "collections", "sni");
     const index = readCollectionIndex(folder);
     expect(index.tasks.map((task) => [task.name, task.role, task.trainCount, task.testCount])).toEqual([
