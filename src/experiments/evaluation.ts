@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import { choiceTargetIds, exampleAt, type SequenceLengths, type SpecialIds, type TaskInfo, type TextTokenizer, type TokenizedCollection, type TokenizedTask } from "../../datasets/index.js";
 import { generateGreedy, scoreChoices, type HyperT5, type PeftParameters, type T5Model, type TunableModule } from "../models/index.js";
-import { metaIclIsCorrect, metaIclScore, rougeLMaxOverReferences, rougeLScore } from "../metrics/index.js";
+import { metaIclAccuracy, metaIclIsCorrect, metaIclMacroF1, rougeLMaxOverReferences, rougeLScore } from "../metrics/index.js";
 import { paddedIds } from "./batches.js";
 import { buildModelExample, conditioningFor, inputStyle, type ModelExample } from "./multitask-data.js";
 import type { EvalDataset, MtfMethod } from "./results.js";
@@ -184,7 +184,8 @@ export function scoreTask(dataset: EvalDataset, info: TaskInfo, predicted: TaskP
   }
   if (dataset.startsWith("metaicl/")) {
     const isClassification = info.taskType === "classification" || info.metric === "macro-f1";
-    return ranked ? metaIclScore(predicted.predictions, predicted.golds, isClassification) : metaIclScore(predicted.predictions, predicted.golds, false);
+    if (isClassification) return metaIclMacroF1(predicted.predictions, predicted.golds);
+    return metaIclAccuracy(predicted.predictions, ranked ? predicted.golds : references);
   }
   return predicted.records.reduce((sum, record) => sum + record.score, 0) / predicted.records.length;
 }
