@@ -46,7 +46,21 @@ export interface DownloadResult {
 }
 
 /** Raised for a response that retrying will not fix (not found, unauthorized, integrity mismatch). */
-export class DownloadError extends Error {}
+export class DownloadError extends Error {
+  /** Whether the partial file is wrong and must not be resumed. */
+  readonly discardPartial: boolean;
+
+  constructor(message: string, options: { discardPartial?: boolean } = {}) {
+    super(message);
+    this.discardPartial = options.discardPartial ?? false;
+  }
+}
+
+/** Size and SHA-256 the hub states for a Git LFS file (`X-Linked-Size`, `X-Linked-Etag` on its redirect). */
+interface LinkedFile {
+  size?: number;
+  sha256?: string;
+}
 
 function authorization(url: string, access: HubAccess | undefined): Record<string, string> {
   if (!access?.token) return {};
@@ -77,13 +91,12 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
       const offset = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
       const complete = await transfer(request, partial, offset);
       if (offset > 0 && complete.continued) resumed = true;
-      const verified = await verify(request, partial, complete.expectedSize);
-      if (!verified) throw new DownloadError(`download of ${request.url} failed its integrity check`);
+      const verified = await verify(request, partial, complete.expectedSize, complete.linked.sha256);
       fs.renameSync(partial, request.file);
       return { ...verified, file: request.file, resumed };
     } catch (error) {
       if (error instanceof DownloadError) {
-        if (/integrity|size/.test(error.message)) fs.rmSync(partial, { force: true });
+        if (error.discardPartial) fs.rmSync(partial, { force: true });
         throw error;
       }
       lastError = error;
@@ -92,24 +105,48 @@ export async function downloadFile(request: DownloadRequest): Promise<DownloadRe
   throw new Error(`download of ${request.url} failed after ${attempts} attempts: ${(lastError as Error)?.message ?? lastError}`);
 }
 
-/** Streams the response into `partial` from `offset`; returns the total size the server announced. */
+const maxRedirects = 5;
+
+/**
+ * Fetches `request.url`, following redirects by hand: the hub states an LFS file's size and SHA-256 on the redirect
+ * response only, and the token must not travel to the storage host the redirect points to.
+ */
+async function fetchWithRedirects(request: DownloadRequest, range: string | undefined): Promise<{ response: Response; linked: LinkedFile }> {
+  const linked: LinkedFile = {};
+  let url = request.url;
+  for (let hop = 0; hop <= maxRedirects; hop++) {
+    const headers: Record<string, string> = { ...authorization(url, request.access) };
+    if (range) headers.range = range;
+    const response = await fetch(url, { headers, redirect: "manual", signal: request.signal ?? null });
+    const linkedSize = Number(response.headers.get("x-linked-size") ?? NaN);
+    if (Number.isFinite(linkedSize)) linked.size = linkedSize;
+    const linkedEtag = /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(response.headers.get("x-linked-etag") ?? "");
+    if (linkedEtag) linked.sha256 = linkedEtag[1];
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || location === null) return { response, linked };
+    await response.body?.cancel();
+    url = new URL(location, url).toString();
+  }
+  throw new DownloadError(`download of ${request.url} failed: more than ${maxRedirects} redirects`);
+}
+
+/** Streams the response into `partial` from `offset`; returns the total size and checksum the servers announced. */
 async function transfer(
   request: DownloadRequest,
   partial: string,
   offset: number,
-): Promise<{ expectedSize: number | undefined; continued: boolean }> {
-  const headers: Record<string, string> = { ...authorization(request.url, request.access) };
-  if (offset > 0) headers.range = `bytes=${offset}-`;
-  const response = await fetch(request.url, { headers, redirect: "follow", signal: request.signal ?? null });
+): Promise<{ expectedSize: number | undefined; continued: boolean; linked: LinkedFile }> {
+  const { response, linked } = await fetchWithRedirects(request, offset > 0 ? `bytes=${offset}-` : undefined);
   if (response.status === 416 && offset > 0) {
     // The partial file is already complete (or longer than the resource); verification decides.
     await response.body?.cancel();
-    return { expectedSize: undefined, continued: true };
+    return { expectedSize: linked.size, continued: true, linked };
   }
   if (response.status === 401 || response.status === 403) {
     throw new DownloadError(`download of ${request.url} failed: unauthorized (HTTP ${response.status}); set HF_TOKEN to a token with access`);
   }
   if (response.status === 404) throw new DownloadError(`download of ${request.url} failed: not found (HTTP 404)`);
+  if (response.status >= 300 && response.status < 400) throw new DownloadError(`download of ${request.url} failed: redirect without a location (HTTP ${response.status})`);
   if (!response.ok || !response.body) throw new Error(`download of ${request.url} failed: HTTP ${response.status}`);
 
   const continued = response.status === 206;
@@ -121,6 +158,11 @@ async function transfer(
   } else {
     expectedSize = Number.isFinite(length) ? length : undefined;
   }
+  if (linked.size !== undefined && expectedSize !== undefined && linked.size !== expectedSize) {
+    await response.body?.cancel();
+    throw new DownloadError(`download of ${request.url} failed: the hub states ${linked.size} bytes but the server sends ${expectedSize}`);
+  }
+  expectedSize ??= linked.size;
   const output = fs.createWriteStream(partial, { flags: continued ? "a" : "w" });
   try {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -136,18 +178,27 @@ async function transfer(
   if (expectedSize !== undefined && received < expectedSize) {
     throw new Error(`transfer of ${request.url} ended after ${received} of ${expectedSize} bytes`);
   }
-  return { expectedSize, continued };
+  return { expectedSize, continued, linked };
 }
 
-async function verify(request: DownloadRequest, file: string, announcedSize?: number): Promise<Omit<DownloadResult, "resumed"> | undefined> {
+/** Checks size and SHA-256 against the request, or else against what the servers announced. */
+async function verify(
+  request: DownloadRequest,
+  file: string,
+  announcedSize?: number,
+  announcedSha256?: string,
+): Promise<Omit<DownloadResult, "resumed">> {
   const bytes = fs.statSync(file).size;
   const expectedSize = request.size ?? announcedSize;
   if (expectedSize !== undefined && bytes !== expectedSize) {
-    throw new DownloadError(`download of ${request.url} has size ${bytes} bytes, expected ${expectedSize}`);
+    throw new DownloadError(`download of ${request.url} failed its integrity check: ${bytes} bytes, expected ${expectedSize}`, { discardPartial: true });
   }
   const sha256 = await sha256Of(file);
-  if (request.sha256 !== undefined && sha256 !== request.sha256.toLowerCase()) {
-    throw new DownloadError(`download of ${request.url} failed its integrity check: sha256 ${sha256}, expected ${request.sha256}`);
+  const expectedSha256 = (request.sha256 ?? announcedSha256)?.toLowerCase();
+  if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+    throw new DownloadError(`download of ${request.url} failed its integrity check: sha256 ${sha256}, expected ${expectedSha256}`, {
+      discardPartial: true,
+    });
   }
   return { file, bytes, sha256 };
 }

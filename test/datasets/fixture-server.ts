@@ -22,6 +22,8 @@ export interface FixtureServer {
   routes: Map<string, string | Buffer>;
   /** URL path → break the next `times` responses after `bytes` bytes. */
   faults: Map<string, { bytes: number; times: number }>;
+  /** URL path → answer 302 to `location` with extra headers (as the hub does for Git LFS files). */
+  redirects: Map<string, { location: string; headers: Record<string, string> }>;
   /** Request log: path, range header, authorization header. */
   requests: { path: string; range: string | undefined; authorization: string | undefined }[];
   close(): Promise<void>;
@@ -40,9 +42,15 @@ export async function startFixtureServer(): Promise<FixtureServer> {
   const routes = new Map<string, string | Buffer>();
   const faults = new Map<string, { bytes: number; times: number }>();
   const requests: FixtureServer["requests"] = [];
+  const redirects: FixtureServer["redirects"] = new Map();
   const server = http.createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
     requests.push({ path: urlPath, range: request.headers.range, authorization: request.headers.authorization });
+    const redirect = redirects.get(urlPath);
+    if (redirect) {
+      response.writeHead(302, { location: redirect.location, ...redirect.headers }).end();
+      return;
+    }
     const content = resolveContent(routes, urlPath);
     if (!content) {
       response.writeHead(404).end("not found");
@@ -74,6 +82,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     url: `http://127.0.0.1:${port}`,
     routes,
     faults,
+    redirects,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

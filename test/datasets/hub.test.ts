@@ -24,6 +24,7 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
   beforeEach(() => {
     server.routes.clear();
     server.faults.clear();
+    server.redirects.clear();
     server.requests.length = 0;
     for (let index = 0; index < 3; index++) server.routes.set(c4Path(index), `c4/c4-sample.0${index + 1}.json.gz`);
     server.routes.set(tokenizerPath, "t5/t5-v1_1-xxl/tokenizer/tokenizer.json");
@@ -198,10 +199,43 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
     await expect(downloadFile({ url: `${server.url}${tokenizerPath}`, file, sha256: "0".repeat(64) })).rejects.toThrow(/failed its integrity check/);
     expect(fs.existsSync(file)).toBe(false);
     expect(fs.existsSync(`${file}.part`)).toBe(false);
-    const sums = fs.readFileSync(path.join(fixturesFolder, "SHA256SUMS"), "utf8");
-    const sha256 = /^([0-9a-f]{64})\s+\*?t5\/t5-v1_1-xxl\/tokenizer\/tokenizer.json$/m.exec(sums)![1]!;
+    const sha256 = fixtureSha256("t5/t5-v1_1-xxl/tokenizer/tokenizer.json");
     const result = await downloadFile({ url: `${server.url}${tokenizerPath}`, file, sha256, size: 2424256 });
     expect(result.sha256).toBe(sha256);
+  });
+
+  const fixtureSha256 = (relative: string): string => {
+    const sums = fs.readFileSync(path.join(fixturesFolder, "SHA256SUMS"), "utf8");
+    const line = sums.split("\n").find((candidate) => candidate.trim().endsWith(relative));
+    return line!.split(/\s+/)[0]!;
+  };
+
+  test("LFS redirects give size and checksum", async () => {
+    const bytes = fs.statSync(path.join(fixturesFolder, "c4/c4-sample.01.json.gz")).size;
+    const headers = { "x-linked-size": String(bytes), "x-linked-etag": `"${fixtureSha256("c4/c4-sample.01.json.gz")}"` };
+    server.redirects.set(c4Path(0), { location: "/storage/shard-0", headers });
+    server.routes.set("/storage/shard-0", "c4/c4-sample.01.json.gz");
+    process.env.HF_TOKEN = "hf_redirect_secret";
+    try {
+      const { summary } = await run({ source: "c4", shards: 1, shardCount: 3 });
+      expect(summary.corpus).toMatchObject({ documents: 10 });
+    } finally {
+      delete process.env.HF_TOKEN;
+    }
+    const hub = server.requests.find((request) => request.path === c4Path(0))!;
+    const storage = server.requests.find((request) => request.path === "/storage/shard-0")!;
+    expect(hub.authorization).toBe("Bearer hf_redirect_secret");
+    expect(storage.authorization).toBeUndefined();
+  });
+
+  test("LFS checksum mismatch publishes nothing", async () => {
+    const headers = { "x-linked-etag": `"${fixtureSha256("c4/c4-sample.01.json.gz")}"` };
+    server.redirects.set(c4Path(0), { location: "/storage/shard-0", headers });
+    server.routes.set("/storage/shard-0", "c4/c4-sample.02.json.gz");
+    const stage = makeStageContext("download", { endpoint: `${server.url}/hf`, source: "c4", shards: 1, shardCount: 3 });
+    await expect(downloadStage.run(stage.context)).rejects.toThrow(/c4-train.00000-of-00003.json.gz failed its integrity check: sha256 [0-9a-f]{64}, expected/);
+    expect(fs.readdirSync(stage.context.outputDir)).toEqual([]);
+    expect(fs.readdirSync(path.join(stage.context.workDir, "downloads"))).toEqual([]);
   });
 
   test("HF_TOKEN goes to the hub only and is never written", async () => {
