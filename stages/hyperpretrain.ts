@@ -1,6 +1,6 @@
 /**
  * The `hyperpretrain/<hypermodel>[/prefix-only]` stage: context-augmented conditional language modeling on the
- * tokenized corpus with the downstream T5 frozen. The output holds `checkpoint-<step>/` HyperT5 folders and
+ * tokenized corpus with the downstream T5 frozen. The output contains `checkpoint-<step>/` HyperT5 folders and
  * `hyperpretrain.json`.
  */
 

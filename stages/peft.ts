@@ -1,6 +1,6 @@
 /**
  * The `peft/<task>/<method>/<init>/<lr>/<seed>` stage: tunes Prefix-Flat, Prefix-MLP or LoRA on one held-out P3
- * task from a random, shared or hyper initialization, scoring along training. The output holds the tuned adapter
+ * task from a random, shared or hyper initialization, scoring along training. The output contains the tuned adapter
  * and `curve.json`.
  */
 

@@ -1,7 +1,7 @@
 /**
  * The `pretrain` stage: the frozen downstream T5. Profiles with a model trained from scratch run span corruption
  * then LM adaptation on the tokenized corpus; the Hugging Face profiles download an LM-adapted checkpoint instead.
- * Either way the output holds the checkpoint as `model/` (config.json and model.safetensors).
+ * Either way the output contains the checkpoint as `model/` (config.json and model.safetensors).
  */
 
 import path from "node:path";
@@ -23,7 +23,7 @@ const pretrain: StageKind = {
     const output = path.join(context.outputDir, downstreamModelFolder);
 
     if (model.source === "huggingface") {
-      const folder = await downloadCheckpoint(model.repository, model.revision, path.join(context.workDir, "download"));
+      const folder = await downloadCheckpoint(model.repository, model.revision, path.join(context.workDir, "download"), context.signal);
       await initBackend(undefined, (line) => context.emit({ type: "log", level: "info", message: line }));
       const loaded = loadT5(folder);
       await saveT5(loaded, output);

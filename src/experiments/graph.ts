@@ -201,6 +201,13 @@ function mtfVariants(profile: Profile): MtfVariant[] {
   return variants;
 }
 
+/** The hyperpretraining objective behind a run's hypermodel, or null when it was not hyperpretrained. */
+function hyperpretrainVariantOf(run: MtfVariant): "prefix-only" | "prefix-and-suffix" | null {
+  if (run.variant === prefixOnlyVariant) return "prefix-only";
+  if (run.hyperpretrainStage !== undefined) return "prefix-and-suffix";
+  return null;
+}
+
 function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue, dataInputs: string[]): void {
   for (const run of mtfVariants(profile)) {
     const mtfId = stageIds.mtf(run.dataset, run.method, run.variant);
@@ -237,7 +244,7 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
         maxInputLength: profile.mtf.maxInputLength,
         maxHyperInputLength: profile.mtf.maxHyperInputLength,
         hyperpretrainSteps: run.hyperpretrainCheckpoint ?? null,
-        hyperpretrainVariant: run.variant === prefixOnlyVariant ? "prefix-only" : run.hyperpretrainStage ? "prefix-and-suffix" : null,
+        hyperpretrainVariant: hyperpretrainVariantOf(run),
         peftShape,
       },
       upstream: [mtfId, stageIds.pretrain, ...dataInputs],

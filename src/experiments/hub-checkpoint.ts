@@ -1,54 +1,38 @@
 /**
- * Download of a Hugging Face model repository's checkpoint files (config.json and safetensors weights), for the
- * profiles that start from `google/t5-*-lm-adapt`. Honours `HF_ENDPOINT` and `HF_TOKEN` as the Hugging Face
- * libraries do.
+ * Download of a Hugging Face model repository's checkpoint (config.json and safetensors weights, single file or
+ * shards), for the profiles that start from `google/t5-*-lm-adapt`. Transfers go through the datasets' resumable
+ * downloader, which reads `HF_ENDPOINT` and `HF_TOKEN`.
  */
 
 import fs from "node:fs";
 import path from "node:path";
 
-function fileUrl(repository: string, revision: string, file: string): string {
-  const endpoint = (process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/+$/, "");
-  return `${endpoint}/${repository}/resolve/${encodeURIComponent(revision)}/${file}`;
-}
+import { DownloadError, downloadFile, hubAccess, type HubAccess } from "../../datasets/hub/http.js";
 
-async function fetchFile(repository: string, revision: string, file: string, target: string): Promise<boolean> {
-  const url = fileUrl(repository, revision, file);
-  const headers: Record<string, string> = {};
-  if (process.env.HF_TOKEN) headers.authorization = `Bearer ${process.env.HF_TOKEN}`;
-  let response: Response;
+async function fetchFile(access: HubAccess, repository: string, revision: string, file: string, folder: string, signal: AbortSignal): Promise<boolean> {
+  const url = `${access.endpoint}/${repository}/resolve/${encodeURIComponent(revision)}/${file}`;
   try {
-    response = await fetch(url, { headers });
+    await downloadFile({ url, file: path.join(folder, file), access, signal });
+    return true;
   } catch (error) {
-    throw new Error(`Downloading ${url} failed (${(error as Error).message}); check the network or set HF_ENDPOINT to a reachable mirror.`);
+    // A missing file is expected for the layout the repository does not use (single file or shards).
+    if (error instanceof DownloadError && /\b404\b|not found/i.test(error.message)) return false;
+    throw error;
   }
-  if (response.status === 404) return false;
-  if (!response.ok || response.body === null) throw new Error(`Downloading ${url} failed with HTTP ${response.status}.`);
-  const temporary = `${target}.part`;
-  fs.writeFileSync(temporary, Buffer.from(await response.arrayBuffer()));
-  fs.renameSync(temporary, target);
-  return true;
 }
 
-/**
- * Downloads `config.json` and the safetensors weights (single file or shards) of `repository` at `revision` into
- * `folder`, skipping files already present, and returns `folder`.
- */
-export async function downloadCheckpoint(repository: string, revision: string, folder: string): Promise<string> {
+/** Downloads the checkpoint of `repository` at `revision` into `folder` (resuming partial files) and returns `folder`. */
+export async function downloadCheckpoint(repository: string, revision: string, folder: string, signal: AbortSignal): Promise<string> {
+  const access = hubAccess();
   fs.mkdirSync(folder, { recursive: true });
-  const present = (file: string): boolean => fs.existsSync(path.join(folder, file));
-  if (!present("config.json") && !(await fetchFile(repository, revision, "config.json", path.join(folder, "config.json")))) {
-    throw new Error(`${repository}@${revision} has no config.json.`);
+  if (!(await fetchFile(access, repository, revision, "config.json", folder, signal))) throw new Error(`${repository}@${revision} has no config.json.`);
+  if (await fetchFile(access, repository, revision, "model.safetensors", folder, signal)) return folder;
+  if (!(await fetchFile(access, repository, revision, "model.safetensors.index.json", folder, signal))) {
+    throw new Error(`${repository}@${revision} has neither model.safetensors nor model.safetensors.index.json (PyTorch .bin checkpoints are not supported).`);
   }
-  if (present("model.safetensors") || present("model.safetensors.index.json")) return folder;
-  if (await fetchFile(repository, revision, "model.safetensors", path.join(folder, "model.safetensors"))) return folder;
-  const indexFile = path.join(folder, "model.safetensors.index.json");
-  if (!(await fetchFile(repository, revision, "model.safetensors.index.json", indexFile))) {
-    throw new Error(`${repository}@${revision} has neither model.safetensors nor model.safetensors.index.json.`);
-  }
-  const index = JSON.parse(fs.readFileSync(indexFile, "utf8")) as { weight_map?: Record<string, string> };
+  const index = JSON.parse(fs.readFileSync(path.join(folder, "model.safetensors.index.json"), "utf8")) as { weight_map?: Record<string, string> };
   for (const shard of new Set(Object.values(index.weight_map ?? {}))) {
-    if (!present(shard) && !(await fetchFile(repository, revision, shard, path.join(folder, shard)))) {
+    if (!(await fetchFile(access, repository, revision, shard, folder, signal))) {
       throw new Error(`${repository}@${revision}: shard ${shard} listed in model.safetensors.index.json is missing.`);
     }
   }

@@ -74,7 +74,7 @@ export async function initialModule(options: PeftRunOptions): Promise<TunableMod
   if (folder === undefined) throw new Error(`The ${init} initialization of ${method} needs the output of an MTF stage.`);
   const outputs = readMtfOutputs(folder);
   if (init === "shared") {
-    if (outputs.adapter === undefined) throw new Error(`${folder} holds no shared PEFT module (method ${outputs.method}).`);
+    if (outputs.adapter === undefined) throw new Error(`${folder} contains no shared PEFT module (method ${outputs.method}).`);
     const file = path.join(folder, outputs.adapter);
     if (method === "lora") return Lora.load(config, file);
     const mlp = PrefixMlp.load(config, file);
@@ -88,7 +88,7 @@ export async function initialModule(options: PeftRunOptions): Promise<TunableMod
       mlp.dispose();
     }
   }
-  if (outputs.hypermodel === undefined) throw new Error(`${folder} holds no hypermodel (method ${outputs.method}).`);
+  if (outputs.hypermodel === undefined) throw new Error(`${folder} contains no hypermodel (method ${outputs.method}).`);
   const hypermodel = HyperT5.load(path.join(folder, outputs.hypermodel));
   const fewShot = hyperInitInput(options);
   try {

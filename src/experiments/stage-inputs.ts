@@ -10,7 +10,7 @@ import { openTokenizedDataset, type SequenceLengths, type SpecialIds, type Token
 import type { JsonValue, StageContext } from "../engine/stage.js";
 import type { SpecialTokenIds } from "./objectives/tokens.js";
 
-/** Folder inside the `pretrain` output that holds the downstream T5 checkpoint. */
+/** Folder inside the `pretrain` output that contains the downstream T5 checkpoint. */
 export const downstreamModelFolder = "model";
 
 /** The tokenized data of every upstream stage that published a tokenized folder. */
