@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EvalSummary, PeftSummary } from "../experiments/results.js";
 import { hyperpretrainVariantTable, metaiclTable, p3Table, sniTable } from "./eval-tables.js";
-import { readStageRecords, type StageRecord } from "./manifests.js";
+import { readStageGraph, type StageRecord } from "./manifests.js";
 import { renderMarkdown } from "./markdown.js";
 import type { Report, TrainingRow } from "./model.js";
 import type { ReferenceModel } from "./paper-reference.js";
@@ -67,8 +67,8 @@ export interface BuildOptions {
 
 /** Reads every upstream manifest and assembles the report. */
 export async function buildReport(options: BuildOptions): Promise<Report> {
-  const stages = await readStageRecords(options.inputs);
-  const results = stages.map((stage) => stage.result);
+  const graph = await readStageGraph(options.inputs);
+  const results = graph.inputs.map((stage) => stage.result);
   const evals = results.filter((result): result is EvalSummary => result?.kind === "eval");
   const peft = results.filter((result): result is PeftSummary => result?.kind === "peft");
   const referenceModel = referenceModelFor(options.profile);
@@ -79,7 +79,8 @@ export async function buildReport(options: BuildOptions): Promise<Report> {
     provenance: buildProvenance({
       projectRoot: options.projectRoot,
       profile: options.profile,
-      stages,
+      stages: graph.all,
+      unresolvedStages: graph.unresolved,
       runStartedAt: options.runStartedAt,
       fallbackBackend: options.fallbackBackend ?? null,
       now: options.now ?? new Date(),
@@ -93,7 +94,7 @@ export async function buildReport(options: BuildOptions): Promise<Report> {
       peftInitFullTable(peft, referenceModel),
     ],
     plots: [...hyperInitPlots(peft), ...hyperpretrainStepPlots(evals)],
-    training: trainingRows(stages),
+    training: trainingRows(graph.all),
   };
 }
 

@@ -3,8 +3,9 @@
  * facts, timings and summary. The engine validates each manifest; this module then checks the result summary
  * against its record type.
  */
+import fs from "node:fs";
 import path from "node:path";
-import { readManifest } from "../engine/manifest.js";
+import { readManifest, type Manifest } from "../engine/manifest.js";
 import { parseResultSummary, type ResultSummary } from "./summaries.js";
 
 /** Facts the report keeps of one upstream stage. */
@@ -22,6 +23,9 @@ export interface StageRecord {
   result: ResultSummary | undefined;
   /** Folder of the published outputs. */
   folder: string;
+  /** Outputs digest of each upstream stage, by stage id, from the key record. */
+  upstream: { [stageId: string]: string };
+  outputsDigest: string;
 }
 
 /** Reads and checks the manifest of the published folder of stage `stageId`. */
@@ -30,6 +34,10 @@ export async function readStageRecord(stageId: string, folder: string): Promise<
   if (manifest.stage !== stageId) {
     throw new Error(`${path.join(folder, "manifest.json")} describes stage "${manifest.stage}", but it was given as the input "${stageId}"`);
   }
+  return recordOf(stageId, folder, manifest);
+}
+
+function recordOf(stageId: string, folder: string, manifest: Manifest): StageRecord {
   return {
     id: stageId,
     kind: manifest.record.kind,
@@ -39,6 +47,8 @@ export async function readStageRecord(stageId: string, folder: string): Promise<
     backend: manifest.record.engine.backend,
     result: parseResultSummary(manifest.summary, path.join(folder, "manifest.json")),
     folder,
+    upstream: manifest.record.upstream,
+    outputsDigest: manifest.outputsDigest,
   };
 }
 
@@ -47,4 +57,66 @@ export async function readStageRecords(inputs: { [stageId: string]: string }): P
   const records: StageRecord[] = [];
   for (const stageId of Object.keys(inputs).sort()) records.push(await readStageRecord(stageId, inputs[stageId]!));
   return records;
+}
+
+/** The direct inputs of the report and every stage further upstream that could be found. */
+export interface StageGraphRecords {
+  /** The report's own inputs, whose summaries fill the tables. */
+  inputs: StageRecord[];
+  /** The inputs and every stage upstream of them, sorted by id. */
+  all: StageRecord[];
+  /** Ids of stages further upstream whose entry is no longer in the artifacts folder (removed by `gc`). */
+  unresolved: string[];
+}
+
+/** The artifacts folder that holds `folder`, the entry `<root>/<stage-id>/<key>/` of `stageId`. */
+function artifactsRootOf(stageId: string, folder: string): string {
+  return path.resolve(folder, ...stageId.split("/").map(() => ".."), "..");
+}
+
+/**
+ * Finds the entry of `stageId` whose outputs digest is `outputsDigest`. Key records name upstream stages by their
+ * outputs digest, not their key, so several entries can match; the one that finished last is taken.
+ */
+async function findEntry(root: string, stageId: string, outputsDigest: string): Promise<StageRecord | undefined> {
+  const stageFolder = path.join(root, stageId);
+  let keys: string[];
+  try {
+    keys = fs.readdirSync(stageFolder).filter((name) => /^[0-9a-f]{64}$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let newest: StageRecord | undefined;
+  for (const key of keys) {
+    const folder = path.join(stageFolder, key);
+    if (!fs.existsSync(path.join(folder, "manifest.json"))) continue;
+    const manifest = await readManifest(folder);
+    if (manifest.outputsDigest !== outputsDigest) continue;
+    if (newest === undefined || manifest.timings.finished > newest.finishedAt) newest = recordOf(stageId, folder, manifest);
+  }
+  return newest;
+}
+
+/** Reads the report's inputs, then follows their key records to every stage upstream of them. */
+export async function readStageGraph(inputs: { [stageId: string]: string }): Promise<StageGraphRecords> {
+  const direct = await readStageRecords(inputs);
+  const found = new Map(direct.map((record) => [record.id, record]));
+  const unresolved = new Set<string>();
+  const pending = [...direct];
+  while (pending.length > 0) {
+    const record = pending.pop()!;
+    const root = artifactsRootOf(record.id, record.folder);
+    for (const [stageId, digest] of Object.entries(record.upstream)) {
+      if (found.has(stageId) || unresolved.has(stageId)) continue;
+      const upstream = await findEntry(root, stageId, digest);
+      if (upstream === undefined) {
+        unresolved.add(stageId);
+        continue;
+      }
+      found.set(stageId, upstream);
+      pending.push(upstream);
+    }
+  }
+  const all = [...found.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { inputs: direct, all, unresolved: [...unresolved].sort() };
 }

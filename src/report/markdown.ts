@@ -2,6 +2,7 @@
  * Rendering of the report as Markdown: the tables in the layout of HyperTuning (Phang et al., 2022), with methods as
  * rows and tasks and AVG as columns, then the figures with their numbers, the training stages and the provenance.
  */
+import { missingFootnote } from "./eval-tables.js";
 import type { Report, ReportPlot, ReportTable, TableRow } from "./model.js";
 
 const missing = "—";
@@ -45,7 +46,12 @@ function renderTable(table: ReportTable, paperModelLabel: string | null): string
   }
   const details = table.rows.filter((row) => row.detail !== undefined);
   lines.push("");
-  for (const footnote of table.footnotes) lines.push(`${footnote}  `);
+  const hasMissing = table.rows.some(
+    (row) => ids.some((id) => row.cells !== null && row.cells[id] == null) || ids.some((id) => row.reference !== undefined && row.reference.cells[id] == null),
+  );
+  for (const footnote of table.footnotes) {
+    if (footnote !== missingFootnote || hasMissing) lines.push(`${footnote}  `);
+  }
   if (table.rows.some((row) => row.reference !== undefined)) {
     lines.push(`*paper* rows: the numbers printed in HyperTuning (Phang et al., 2022) for ${paperModelLabel}, for reference; they are not results of this pipeline.  `);
   }
@@ -124,8 +130,11 @@ function renderProvenance(report: Report): string[] {
     `- Tensor backend: ${provenance.backend ?? "not recorded"}`,
     `- Stage keys digest: \`${provenance.stageKeysDigest}\``,
     `- Generated: ${provenance.generatedAt}`,
-    `- Wall time of the upstream stages, summed: ${formatSeconds(provenance.totalWallSeconds)}`,
+    `- Wall time of the stages, summed: ${formatSeconds(provenance.totalWallSeconds)}`,
     `- Cache hits in the run that built this report: ${cacheHits}`,
+    ...(provenance.unresolvedStages.length > 0
+      ? [`- Stages no longer in the artifacts folder (not listed below): ${provenance.unresolvedStages.map((id) => `\`${id}\``).join(", ")}`]
+      : []),
     "",
     markdownRow(["Stage", "Kind", "Key", "Wall time", "Cache hit"]),
     markdownRow(["---", "---", "---", "---:", "---"]),

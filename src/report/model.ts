@@ -72,7 +72,10 @@ export interface Provenance {
   /** SHA-256 over the sorted `id=key` lines of every upstream stage: the identity of the results. */
   stageKeysDigest: string;
   backend: string | null;
+  /** Every stage the report depends on, directly or further upstream. */
   stages: StageProvenance[];
+  /** Ids of stages further upstream whose entries were no longer in the artifacts folder. */
+  unresolvedStages: string[];
   totalWallSeconds: number;
   cacheHits: number | null;
 }

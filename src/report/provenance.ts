@@ -55,6 +55,7 @@ export function buildProvenance(options: {
   projectRoot: string;
   profile: string;
   stages: StageRecord[];
+  unresolvedStages: string[];
   runStartedAt: string | undefined;
   fallbackBackend: string | null;
   now: Date;
@@ -82,6 +83,7 @@ export function buildProvenance(options: {
     stageKeysDigest: stageKeysDigest(options.stages),
     backend: backends.length > 0 ? backends.sort().join(", ") : options.fallbackBackend,
     stages,
+    unresolvedStages: options.unresolvedStages,
     totalWallSeconds: stages.reduce((sum, stage) => sum + (stage.wallSeconds ?? 0), 0),
     cacheHits: known.length === stages.length && stages.length > 0 ? known.filter((stage) => stage.cacheHit).length : null,
   };

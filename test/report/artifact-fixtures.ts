@@ -27,6 +27,8 @@ export interface EntryOptions {
   /** Output files to write, by relative path. */
   files?: { [relativePath: string]: string };
   backend?: string | null;
+  /** Outputs digest of each upstream stage, by stage id. */
+  upstream?: { [stageId: string]: string };
   started?: string;
   finished?: string;
   seconds?: number;
@@ -52,7 +54,7 @@ export function writeEntry(root: string, options: EntryOptions): string {
       recordVersion: 1,
       kind: options.kind,
       params,
-      upstream: {},
+      upstream: options.upstream ?? {},
       code: {},
       engine: { node: process.version, packages: {}, backend: options.backend === undefined ? "cpu" : options.backend },
     },
@@ -68,6 +70,11 @@ export function writeEntry(root: string, options: EntryOptions): string {
   };
   fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
   return dir;
+}
+
+/** Reads the outputs digest from the manifest of an entry folder. */
+export function entryOutputsDigest(dir: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest).outputsDigest;
 }
 
 export function mean(values: number[]): number {

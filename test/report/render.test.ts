@@ -6,7 +6,7 @@ import { renderMarkdown } from "../../src/report/markdown.js";
 import type { Report, ReportTable } from "../../src/report/model.js";
 import { SummaryError } from "../../src/report/summaries.js";
 import { canonicalP3Task } from "../../src/report/task-columns.js";
-import { evalSummary, mean, peftSummary, temporaryFolder, writeEntry, writeInputs } from "./artifact-fixtures.js";
+import { entryOutputsDigest, evalSummary, mean, peftSummary, temporaryFolder, writeEntry, writeInputs } from "./artifact-fixtures.js";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const folders: string[] = [];
@@ -258,5 +258,43 @@ describe("task columns", () => {
       ["story_task", undefined],
     ];
     for (const [task, expected] of cases) expect(canonicalP3Task(task), task).toBe(expected);
+  });
+});
+
+describe("provenance of the whole graph", () => {
+  it("follows key records to every stage", async () => {
+    const artifacts = scratch("render");
+    const pretrain = writeEntry(artifacts, {
+      stageId: "pretrain",
+      kind: "pretrain",
+      summary: { kind: "pretrain", steps: 6, finalLoss: 7.25, estimatedFlops: 2e9, wallSeconds: 40 },
+      upstream: { "tokenize/all": "f".repeat(64) },
+    });
+    const mtf = writeEntry(artifacts, {
+      stageId: "mtf/p3/t5-mtf",
+      kind: "mtf",
+      summary: { kind: "mtf", steps: 3, finalLoss: 5.5, estimatedFlops: 1e9, wallSeconds: 20 },
+      upstream: { pretrain: entryOutputsDigest(pretrain) },
+    });
+    const evaluation = writeEntry(artifacts, {
+      stageId: "eval/p3/t5-mtf",
+      kind: "eval",
+      summary: { ...evalSummary("p3", "t5-mtf", p3Tasks, methodScore(0)) },
+      upstream: { "mtf/p3/t5-mtf": entryOutputsDigest(mtf), pretrain: entryOutputsDigest(pretrain) },
+    });
+
+    const report = await buildReport({ profile: "smoke", inputs: { "eval/p3/t5-mtf": evaluation }, projectRoot });
+    expect(report.provenance.stages.map((stage) => [stage.id, stage.key])).toEqual([
+      ["eval/p3/t5-mtf", path.basename(evaluation)],
+      ["mtf/p3/t5-mtf", path.basename(mtf)],
+      ["pretrain", path.basename(pretrain)],
+    ]);
+    // tokenize/all has no entry in the artifacts folder, as after `gc`.
+    expect(report.provenance.unresolvedStages).toEqual(["tokenize/all"]);
+    expect(report.training.map((row) => [row.stage, row.finalLoss, row.estimatedFlops])).toEqual([
+      ["mtf/p3/t5-mtf", 5.5, 1e9],
+      ["pretrain", 7.25, 2e9],
+    ]);
+    expect(renderMarkdown(report)).toContain("- Stages no longer in the artifacts folder (not listed below): `tokenize/all`");
   });
 });
