@@ -17,7 +17,9 @@ export { exampleSchema, collectionIndexSchema, assertExample, assertCollectionIn
 
 // Tokenizers in T5 conventions (pad 0, eos 1, unk 2, 100 sentinels) plus `<x>`/`<y>`.
 /** `TextTokenizer.encode(text)` gives ids without `</s>`; `decode(ids)` skips special tokens by default. */
-export { TextTokenizer, loadT5Tokenizer, trainUnigramTokenizer, describeTokenizer } from "./tokenizer.js";
+export { TextTokenizer, loadT5Tokenizer, trainUnigramTokenizer, describeTokenizer, withFewShotMarkers } from "./tokenizer.js";
+/** Convert a SentencePiece `spiece.model` into T5's `tokenizer.json` layout. */
+export { parseSentencePieceModel, t5TokenizerJsonFromSentencePiece } from "./sentencepiece.js";
 export type { TokenizerInfo, TokenizerJson, UnigramTrainingOptions } from "./tokenizer.js";
 
 // Tokenized data written by the `tokenize` stage.

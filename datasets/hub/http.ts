@@ -143,9 +143,13 @@ async function transfer(
     return { expectedSize: linked.size, continued: true, linked };
   }
   if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel();
     throw new DownloadError(`download of ${request.url} failed: unauthorized (HTTP ${response.status}); set HF_TOKEN to a token with access`);
   }
-  if (response.status === 404) throw new DownloadError(`download of ${request.url} failed: not found (HTTP 404)`);
+  if (response.status === 404) {
+    await response.body?.cancel();
+    throw new DownloadError(`download of ${request.url} failed: not found (HTTP 404)`);
+  }
   if (response.status >= 300 && response.status < 400) throw new DownloadError(`download of ${request.url} failed: redirect without a location (HTTP ${response.status})`);
   if (!response.ok || !response.body) throw new Error(`download of ${request.url} failed: HTTP ${response.status}`);
 

@@ -11,7 +11,9 @@ import { joinInside } from "../safe-names.js";
 import { loadC4 } from "./c4.js";
 import type { FetchContext } from "./fetch-context.js";
 import { fetchToFile } from "./fetch-context.js";
-import { hubAccess } from "./http.js";
+import { DownloadError, hubAccess } from "./http.js";
+import { parseSentencePieceModel, t5TokenizerJsonFromSentencePiece } from "../sentencepiece.js";
+import type { TokenizerJson } from "../tokenizer.js";
 import { loadMetaIcl } from "./metaicl.js";
 import { loadP3, type P3DatasetOptions } from "./p3.js";
 import { loadSni } from "./sni.js";
@@ -70,6 +72,29 @@ function p3Datasets(params: Params): P3DatasetOptions[] {
   });
 }
 
+/**
+ * Fetches T5's `tokenizer.json`, or converts its `spiece.model` when `file` says so or (for `auto`) when the
+ * repository has no `tokenizer.json`, as the v1.1 and LM-adapted checkpoints do not.
+ */
+async function fetchT5Tokenizer(
+  context: FetchContext,
+  base: string,
+  file: string,
+): Promise<{ json: TokenizerJson; file: string; sha256: string }> {
+  if (file !== "spiece.model") {
+    try {
+      const fetched = await fetchToFile(context, `${base}/tokenizer.json`);
+      return { json: JSON.parse(fs.readFileSync(fetched.file, "utf8")) as TokenizerJson, file: "tokenizer.json", sha256: fetched.sha256 };
+    } catch (error) {
+      if (file !== "auto" || !(error instanceof DownloadError) || !/not found/.test(error.message)) throw error;
+      context.log("no tokenizer.json in the repository; converting spiece.model");
+    }
+  }
+  const fetched = await fetchToFile(context, `${base}/spiece.model`);
+  const model = parseSentencePieceModel(fs.readFileSync(fetched.file));
+  return { json: t5TokenizerJsonFromSentencePiece(model), file: "spiece.model", sha256: fetched.sha256 };
+}
+
 /** Runs the hub source `source` for the `download` stage. */
 export async function runHubSource(source: string, context: StageContext): Promise<StageSummary> {
   const params = context.stage.params;
@@ -85,10 +110,14 @@ export async function runHubSource(source: string, context: StageContext): Promi
   if (source === "t5-tokenizer") {
     const repo = stringParam(params, "repo", "google/t5-v1_1-large");
     const revision = stringParam(params, "revision", "main");
-    const { file, sha256 } = await fetchToFile(fetchContext, `${access.endpoint}/${repo}/resolve/${revision}/tokenizer.json`);
+    const fileParam = stringParam(params, "file", "auto");
+    if (!["auto", "tokenizer.json", "spiece.model"].includes(fileParam)) {
+      throw new Error(`download: params.file ${JSON.stringify(fileParam)} is invalid: expected "auto", "tokenizer.json" or "spiece.model"`);
+    }
+    const fetched = await fetchT5Tokenizer(fetchContext, `${access.endpoint}/${repo}/resolve/${revision}`, fileParam);
     fs.mkdirSync(path.join(output, "tokenizer"), { recursive: true });
-    fs.copyFileSync(file, path.join(output, "tokenizer", "tokenizer.json"));
-    return { source, repo, revision, sha256 };
+    fs.writeFileSync(path.join(output, "tokenizer", "tokenizer.json"), JSON.stringify(fetched.json));
+    return { source, repo, revision, file: fetched.file, sha256: fetched.sha256 };
   }
   if (source === "c4") {
     const documents = await loadC4(fetchContext, {

@@ -256,6 +256,17 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
     }
   });
 
+  test("t5-tokenizer converts spiece.model when tokenizer.json is missing", async () => {
+    server.routes.delete(tokenizerPath);
+    server.routes.set("/hf/google/t5-large-lm-adapt/resolve/main/spiece.model", "t5/spiece.model");
+    const { context, summary, events } = await run({ source: "t5-tokenizer", repo: "google/t5-large-lm-adapt" });
+    expect(summary.file).toBe("spiece.model");
+    expect(events).toContainEqual({ type: "log", level: "info", message: "no tokenizer.json in the repository; converting spiece.model" });
+    const converted = JSON.parse(fs.readFileSync(path.join(context.outputDir, "tokenizer", "tokenizer.json"), "utf8"));
+    const reference = JSON.parse(fs.readFileSync(path.join(fixturesFolder, "t5/t5-v1_1-xxl/tokenizer/tokenizer.json"), "utf8"));
+    expect(converted).toEqual(reference);
+  });
+
   test("tokenize with T5's tokenizer.json adds <x> and <y>", async () => {
     const tokenizer = await run({ source: "t5-tokenizer", repo: "google/t5-v1_1-xxl" });
     const sni = await run({ source: "sni", baseUrl: `${server.url}/sni`, taskNames: ["task1146_country_capital", "task1388_cb_entailment"] });
