@@ -95,6 +95,15 @@ describe("embedded suite", () => {
 });
 
 describe("download and tokenize stages on the embedded suite", () => {
+  test("rejects unknown sizes and sources", async () => {
+    const sizes = makeStageContext("download", { source: "embedded", suiteVersion: embeddedSuiteVersion, sizes: { examples: 3 } });
+    await expect(downloadStage.run(sizes.context)).rejects.toThrow(/sizes.examples is not a size/);
+    const source = makeStageContext("download", { source: "kaggle" });
+    await expect(downloadStage.run(source.context)).rejects.toThrow(/source "kaggle" is invalid/);
+    const tokenizer = makeStageContext("tokenize", { tokenizer: "bpe" });
+    await expect(tokenizeStage.run(tokenizer.context)).rejects.toThrow(/tokenizer "bpe" is invalid/);
+  });
+
   test("rejects a stale suite version", async () => {
     const { context } = makeStageContext("download", { source: "embedded", suiteVersion: "0", seed: 1, sizeProfile: "smoke" });
     await expect(downloadStage.run(context)).rejects.toThrow(/suiteVersion "0" does not match/);

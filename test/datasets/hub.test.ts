@@ -76,6 +76,16 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
     await expect(run({ ...params, datasets: [entry, entry] })).rejects.toThrow(/"super_glue\/cb GPT-3 style" is listed twice/);
   });
 
+  test("p3 names the row with an unknown label", async () => {
+    const rows = fs.readFileSync(path.join(fixturesFolder, "p3/raw/super_glue/cb/val.jsonl"), "utf8").split("\n");
+    rows[2] = JSON.stringify({ ...JSON.parse(rows[2]!), label: "maybe" });
+    server.routes.set("/p3/raw/super_glue/cb/val.jsonl", Buffer.from(rows.join("\n")));
+    const datasets = [{ name: "super_glue/cb", prompts: ["GPT-3 style"], testFile: "val.jsonl" }];
+    await expect(run({ source: "p3", templatesBaseUrl: `${server.url}/p3/templates`, rawBaseUrl: `${server.url}/p3/raw`, datasets })).rejects.toThrow(
+      /super_glue\/cb\/val.jsonl:3: label "maybe" is not one of entailment, contradiction, neutral/,
+    );
+  });
+
   test("p3 names the template a dataset lacks", async () => {
     await expect(
       run({
