@@ -11,7 +11,7 @@ import type { Executor } from "../executor/executor.js";
 import { protocolVersion, type TrainerSpec } from "../executor/protocol.js";
 import { listFiles } from "./artifact-store.js";
 import type { StageKey } from "./canonical.js";
-import { acquireLock } from "./lock.js";
+import { acquireLock, type HeldLock } from "./lock.js";
 import { entryBookkeepingFiles, logFileName, manifestFileName, outputsDigest, type Manifest, type OutputFile } from "./manifest.js";
 import { compiledPath } from "./project.js";
 import type { KeyRecord } from "./key-record.js";
@@ -54,14 +54,14 @@ export async function buildStage(request: BuildRequest, context: BuildContext): 
       if (check.state === "valid") return { id: stage.id, status: "cached", entryDir: check.dir, manifest: check.manifest };
     }
     await store.removeStaleStagingDirs(stage.id, key);
-    return await runAndPublish(request, context, () => lock.stillHeld());
+    return await runAndPublish(request, context, lock);
   } finally {
     await lock.release();
     await store.memo.save();
   }
 }
 
-async function runAndPublish(request: BuildRequest, context: BuildContext, lockHeld: () => boolean): Promise<BuildResult> {
+async function runAndPublish(request: BuildRequest, context: BuildContext, lock: HeldLock): Promise<BuildResult> {
   const { stage, key } = request;
   const { session, executor, reporter } = context;
   const store = session.store;
@@ -88,6 +88,7 @@ async function runAndPublish(request: BuildRequest, context: BuildContext, lockH
   const onEvent = (event: StageEvent): void => {
     // Appended synchronously so the log keeps event order and survives a kill of this process.
     fs.appendFileSync(logFile, JSON.stringify({ ...event, at: new Date().toISOString() }) + "\n");
+    if (event.type === "started" && executor.local) lock.recordTrainer(event.pid);
     reporter.event(event);
   };
   const outcome = await executor.execute({ spec, specFile: path.join(workDir, "spec.json"), env }, onEvent, context.signal);
@@ -127,7 +128,7 @@ async function runAndPublish(request: BuildRequest, context: BuildContext, lockH
   await fs.promises.copyFile(logFile, path.join(stagingDir, logFileName));
   await fs.promises.writeFile(path.join(stagingDir, manifestFileName), JSON.stringify(manifest, null, 2) + "\n");
 
-  if (!lockHeld()) {
+  if (!lock.stillHeld()) {
     await fs.promises.rm(stagingDir, { recursive: true, force: true });
     return { id: stage.id, status: "failed", message: "another process took over this stage's lock; not publishing", seconds };
   }

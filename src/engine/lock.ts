@@ -16,6 +16,8 @@ interface LockOwner {
   host: string;
   token: string;
   since: string;
+  /** Trainer process on the same host; the lock stays live while it runs, even if the holder died. */
+  trainerPid?: number;
 }
 
 export interface LockOptions {
@@ -28,12 +30,14 @@ export interface LockOptions {
 
 export class HeldLock {
   readonly file: string;
+  readonly #owner: LockOwner;
   readonly #token: string;
   readonly #heartbeat: NodeJS.Timeout;
 
-  constructor(file: string, token: string, heartbeatMs: number) {
+  constructor(file: string, owner: LockOwner, heartbeatMs: number) {
     this.file = file;
-    this.#token = token;
+    this.#owner = owner;
+    this.#token = owner.token;
     this.#heartbeat = setInterval(() => {
       const now = new Date();
       fs.utimes(file, now, now, () => undefined);
@@ -44,6 +48,17 @@ export class HeldLock {
   /** Whether the lock file is still ours (a contender may have wrongly judged it stale). */
   stillHeld(): boolean {
     return readOwner(this.file)?.token === this.#token;
+  }
+
+  /**
+   * Records the trainer process running for this lock. If the holder is killed, the orphaned trainer may still be
+   * writing to the work folder until it notices, so the lock counts as live while either process exists.
+   */
+  recordTrainer(pid: number): void {
+    if (!this.stillHeld()) return;
+    const temporary = `${this.file}.${this.#token}`;
+    fs.writeFileSync(temporary, JSON.stringify({ ...this.#owner, trainerPid: pid }));
+    fs.renameSync(temporary, this.file);
   }
 
   /** Deletes the lock file if it is still ours. */
@@ -66,7 +81,7 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
     owner.since = new Date().toISOString();
     try {
       await fs.promises.writeFile(file, JSON.stringify(owner), { flag: "wx" });
-      return new HeldLock(file, owner.token, heartbeatMs);
+      return new HeldLock(file, { ...owner }, heartbeatMs);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
@@ -94,7 +109,10 @@ function readOwner(file: string): LockOwner | undefined {
 }
 
 function isStale(file: string, holder: LockOwner | undefined, staleAfterMs: number): boolean {
-  if (holder !== undefined && holder.host === os.hostname() && !processExists(holder.pid)) return true;
+  if (holder !== undefined && holder.host === os.hostname()) {
+    const trainerAlive = holder.trainerPid !== undefined && processExists(holder.trainerPid);
+    if (!processExists(holder.pid) && !trainerAlive) return true;
+  }
   // An unreadable lock file is either being written right now or was left half-written by a killed process.
   const limitMs = holder === undefined ? Math.min(staleAfterMs, 2_000) : staleAfterMs;
   try {

@@ -33,6 +33,8 @@ export type StageOutcome =
 export interface Executor {
   /** Short name recorded in manifests, e.g. `local`. */
   readonly name: string;
+  /** Whether trainers run on this host, so the pid in their `started` event can be checked for liveness. */
+  readonly local: boolean;
   /**
    * Runs one stage to completion. `onEvent` receives every event in order (and stderr lines as `log` events).
    * When `signal` aborts, the executor asks the child to stop and resolves with a `cancelled` outcome.

@@ -14,6 +14,7 @@ const stopGraceMs = 40_000;
 
 export class LocalExecutor implements Executor {
   readonly name = "local";
+  readonly local = true;
 
   async execute(job: StageJob, onEvent: (event: StageEvent) => void, signal: AbortSignal): Promise<StageOutcome> {
     const stageId = job.spec.stage.id;

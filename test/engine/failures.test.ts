@@ -94,6 +94,41 @@ describe("failures and recovery", () => {
     expect(types).toContain("metric");
   });
 
+  it("orphaned trainer stops and keeps the lock", async () => {
+    // Steps long enough that the orphan is mid-step, and writes one more checkpoint, when the rerun starts.
+    project.writeProfile([{ id: "train", steps: 6, stepMs: 800 }]);
+    const run = project.start("run");
+    const workRoot = path.join(project.artifacts, ".work", "train");
+    const lockRoot = path.join(project.artifacts, ".locks", "train");
+    const checkpoint = (): string => {
+      const keys = fs.existsSync(workRoot) ? fs.readdirSync(workRoot) : [];
+      return keys.length === 1 ? path.join(workRoot, keys[0]!, "checkpoint.json") : "";
+    };
+    await waitFor(() => checkpointStep(checkpoint()) >= 2, 60_000);
+    const lockFile = path.join(lockRoot, fs.readdirSync(lockRoot).find((name) => name.endsWith(".lock"))!);
+    const trainerPid = (JSON.parse(fs.readFileSync(lockFile, "utf8")) as { trainerPid?: number }).trainerPid;
+    expect(trainerPid).toBeTypeOf("number");
+
+    // Only the pipeline process dies; its trainer is orphaned.
+    process.kill(run.pid!, "SIGKILL");
+    await run;
+    const rerun = await project.command("run");
+
+    expect(rerun.exitCode, rerun.stdout + rerun.stderr).toBe(0);
+    expect(() => process.kill(trainerPid!, 0)).toThrow();
+    // The rerun's trainer started after the orphan's last checkpoint, so it resumed from exactly that step.
+    const lines = project.runLines();
+    const secondStart = lines.lastIndexOf(lines.filter((line) => line.startsWith("train resume-from")).at(-1)!);
+    const steps = (part: string[]): number[] =>
+      part.filter((line) => line.startsWith("train checkpoint")).map((line) => Number(line.split(" ").at(-1)));
+    const before = steps(lines.slice(0, secondStart));
+    const after = steps(lines.slice(secondStart));
+    const resumedFrom = Number(lines[secondStart]!.split(" ").at(-1));
+    expect(resumedFrom).toBeGreaterThanOrEqual(2);
+    expect(resumedFrom).toBe(Math.max(...before));
+    expect(after).toEqual(Array.from({ length: 6 - resumedFrom }, (_, index) => resumedFrom + 1 + index));
+  });
+
   it("SIGINT stops the trainer and keeps its checkpoint", async () => {
     project.writeProfile([{ id: "train", steps: 40, stepMs: 100 }, { id: "after", upstream: ["train"] }]);
     const run = project.start("run");
