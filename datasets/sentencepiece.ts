@@ -1,7 +1,7 @@
 /**
  * Conversion of a SentencePiece model (`spiece.model`, the `ModelProto` protocol buffer of google/sentencepiece)
- * into a Hugging Face `tokenizer.json` laid out as the T5 converter of transformers writes it. Several T5
- * checkpoints on the hub (for example the v1.1 and LM-adapted ones) ship only `spiece.model`.
+ * into a Hugging Face `tokenizer.json` laid out as the T5 converter of transformers writes it, for hub repositories
+ * that ship only `spiece.model`.
  */
 import type { TokenizerJson } from "./tokenizer.js";
 

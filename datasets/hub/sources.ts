@@ -24,8 +24,8 @@ type Params = { [key: string]: JsonValue };
 const metaIclConfigBase = "https://raw.githubusercontent.com/facebookresearch/MetaICL/ec0f1c199965f54d4b4d35556e5ca9ba0a6719ab";
 /**
  * Super-NaturalInstructions at a commit whose task files have the final v2.5 format (instance ids, languages).
- * NOTE: that this commit's `splits/default` lists 756 training and 119 test tasks was not checked offline; the
- * loader logs the counts and warns when they differ.
+ * NOTE: whether this commit's `splits/default` lists 756 training and 119 test tasks was not checked offline, so
+ * the loader logs the counts and warns when they differ.
  */
 const sniBase = "https://raw.githubusercontent.com/allenai/natural-instructions/e0fd31052b21acea5bd95fb00253e1ee1f5d8259";
 /** PromptSource templates at 2023-10-23. */
@@ -73,8 +73,8 @@ function p3Datasets(params: Params): P3DatasetOptions[] {
 }
 
 /**
- * Fetches T5's `tokenizer.json`, or converts its `spiece.model` when `file` says so or (for `auto`) when the
- * repository has no `tokenizer.json`, as the v1.1 and LM-adapted checkpoints do not.
+ * Fetches T5's `tokenizer.json`. With `file` set to `spiece.model`, or with `auto` when the repository has no
+ * `tokenizer.json`, it converts the repository's `spiece.model` instead.
  */
 async function fetchT5Tokenizer(
   context: FetchContext,
