@@ -56,8 +56,8 @@ export async function buildStage(request: BuildRequest, context: BuildContext): 
     await store.removeStaleStagingDirs(stage.id, key);
     return await runAndPublish(request, context, lock);
   } finally {
+    // The digest memo is saved once at the end of the run: losing it to a kill only costs rehashing.
     await lock.release();
-    await store.memo.save();
   }
 }
 

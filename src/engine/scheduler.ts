@@ -51,6 +51,14 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
 
   const keyedStages = new Map<string, KeyedStage>();
   let progressed = false;
+  // Saved now and then, so a run killed after days of builds does not have to rehash every output.
+  let memoSavedAt = Date.now();
+  const saveMemoNowAndThen = async (): Promise<void> => {
+    if (Date.now() - memoSavedAt < 30_000) return;
+    memoSavedAt = Date.now();
+    // A failed save here is not fatal: the save at the end of the run retries it and reports its error.
+    await session.store.memo.save().catch(() => undefined);
+  };
   const finish = (result: BuildResult): void => {
     const index = pending.findIndex((stage) => stage.id === result.id);
     if (index < 0) throw new Error(`Internal error: stage ${result.id} finished twice.`);
@@ -99,7 +107,8 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
       const request = { stage, key: keyed.key, record: keyed.record, inputs, force: forced.has(stage.id), cudaVisibleDevices };
       const build = buildStage(request, { session, executor: options.executor, reporter: options.reporter, signal: options.signal })
         .catch((error: unknown): BuildResult => ({ id: stage.id, status: "failed", message: (error as Error).message }))
-        .then((result) => {
+        .then(async (result) => {
+          await saveMemoNowAndThen();
           slots.running -= 1;
           if (device !== undefined) slots.gpuInUse.delete(device);
           running.delete(stage.id);
