@@ -39,12 +39,27 @@ function tokenizeExample(example: Example, encoder: MemoizedEncoder): TokenizedE
   return result;
 }
 
-/** Tokenizes the collection in `sourceFolder` into `targetFolder`; returns its index. */
-export function tokenizeCollection(sourceFolder: string, targetFolder: string, encoder: MemoizedEncoder): CollectionIndex {
-  const index = readCollectionIndex(sourceFolder);
+export interface TokenizeCollectionOptions {
+  /**
+   * Drop training tasks whose mean input length exceeds this many tokens. HyperTuning (Phang et al. 2022, section
+   * 5.2) drops P3 dataset-prompts longer than 320 tokens on average, so that several examples fit the hypermodel.
+   */
+  maxMeanTrainingInputTokens?: number;
+}
+
+/** Tokenizes the collection in `sourceFolder` into `targetFolder`; returns its index and the dropped tasks. */
+export function tokenizeCollection(
+  sourceFolder: string,
+  targetFolder: string,
+  encoder: MemoizedEncoder,
+  options: TokenizeCollectionOptions = {},
+): { index: CollectionIndex; dropped: string[] } {
+  const source = readCollectionIndex(sourceFolder);
+  const index: CollectionIndex = { ...source, tasks: [] };
+  const dropped: string[] = [];
   const tasksFolder = path.join(targetFolder, "tasks");
   fs.mkdirSync(tasksFolder, { recursive: true });
-  for (const info of index.tasks) {
+  for (const info of source.tasks) {
     const examples = readTaskExamples(sourceFolder, info.name);
     const task: TokenizedTask = { name: info.name, train: [], test: [] };
     if (info.definition !== undefined) task.definition = encoder.encode(info.definition);
@@ -52,10 +67,21 @@ export function tokenizeCollection(sourceFolder: string, targetFolder: string, e
       task.positives = info.positives.map((positive) => ({ input: encoder.encode(positive.input), output: encoder.encode(positive.output) }));
     }
     for (const example of examples) task[example.split].push(tokenizeExample(example, encoder));
+    if (info.role === "train" && exceedsMeanInputLength(task, options.maxMeanTrainingInputTokens)) {
+      dropped.push(info.name);
+      continue;
+    }
     fs.writeFileSync(joinInside(tasksFolder, `${info.name}.json`), JSON.stringify(task));
+    index.tasks.push(info);
   }
   fs.writeFileSync(path.join(targetFolder, "collection.json"), JSON.stringify(index, null, 2) + "\n");
-  return index;
+  return { index, dropped };
+}
+
+function exceedsMeanInputLength(task: TokenizedTask, maxTokens: number | undefined): boolean {
+  if (maxTokens === undefined || task.train.length === 0) return false;
+  const total = task.train.reduce((sum, example) => sum + example.input.length, 0);
+  return total / task.train.length > maxTokens;
 }
 
 /** Texts of a collection's training side (training examples, definitions, positives), for training a tokenizer. */

@@ -8,6 +8,8 @@
  * - `{ tokenizer: "t5" }`: T5's own `tokenizer.json`, taken from an upstream output that has
  *   `tokenizer/tokenizer.json` (the `download` source `t5-tokenizer`).
  * - optional `maxCorpusDocuments`: tokenize at most this many corpus documents (in file order).
+ * - optional `p3MaxMeanInputTokens`: drop P3 training tasks whose mean input length exceeds this many tokens
+ *   (HyperTuning, Phang et al. 2022, section 5.2, uses 320).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -115,7 +117,12 @@ const tokenizeStage: StageKind = {
     sources.collections.forEach((collection, position) => {
       if (context.signal.aborted) throw new Error("tokenize: stopped");
       const folder = joinInside(path.join(context.outputDir, "collections"), collection.name);
-      const index = tokenizeCollection(collection.folder, folder, encoder);
+      const maxMean = collection.family === "p3" ? params.p3MaxMeanInputTokens : undefined;
+      if (maxMean !== undefined && typeof maxMean !== "number") throw new Error(`tokenize: p3MaxMeanInputTokens ${JSON.stringify(maxMean)} is invalid`);
+      const { index, dropped } = tokenizeCollection(collection.folder, folder, encoder, { maxMeanTrainingInputTokens: maxMean });
+      if (dropped.length > 0) {
+        context.emit({ type: "log", level: "info", message: `${index.name}: dropped ${dropped.length} training tasks longer than ${maxMean} tokens on average: ${dropped.join(", ")}` });
+      }
       manifest.collections.push({
         name: index.name,
         family: index.family,

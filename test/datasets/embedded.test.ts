@@ -162,5 +162,23 @@ describe("download and tokenize stages on the embedded suite", () => {
     const withPositives = hypermodelInputIds(sniTask, ref, { kind: "definition-2pos" }, info, lengths);
     expect(withPositives.filter((id) => id === info.xId)).toHaveLength(3);
     expect(withPositives.filter((id) => id === info.yId)).toHaveLength(2);
+
+    // Dropping long P3 training prompts keeps the short ones, every held-out task and the other collections.
+    const meanInput = (collection: typeof p3, name: string): number => {
+      const train = collection.task(name).train;
+      return train.reduce((sum, one) => sum + one.input.length, 0) / train.length;
+    };
+    const means = p3.taskNames("train").map((name) => meanInput(p3, name));
+    const limit = Math.round((Math.min(...means) + Math.max(...means)) / 2);
+    const filtered = makeStageContext("tokenize", { tokenizer: "unigram", vocabSize: 1000, p3MaxMeanInputTokens: limit }, { "download/embedded": download.context.outputDir });
+    await tokenizeStage.run(filtered.context);
+    const filteredDataset = openTokenizedDataset(filtered.context.outputDir);
+    const kept = filteredDataset.collection("embedded/p3");
+    for (const name of kept.taskNames("train")) expect(meanInput(kept, name)).toBeLessThanOrEqual(limit);
+    expect(kept.taskNames("train").length).toBeGreaterThanOrEqual(1);
+    expect(kept.taskNames("train").length).toBeLessThan(p3.taskNames("train").length);
+    expect(kept.taskNames("heldout")).toEqual(p3.taskNames("heldout"));
+    expect(filteredDataset.collection("embedded/sni").taskNames()).toEqual(sni.taskNames());
+    expect(filtered.events.some((event) => event.type === "log" && /dropped \d+ training tasks/.test(event.message))).toBe(true);
   });
 });
