@@ -83,7 +83,13 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
       let keyed = keyedStages.get(stage.id);
       if (keyed === undefined) {
         const upstreamDigests = Object.fromEntries(stage.upstream.map((id) => [id, results.get(id)!.manifest!.outputsDigest]));
-        keyed = await keyStage(session, stage, upstreamDigests);
+        try {
+          keyed = await keyStage(session, stage, upstreamDigests);
+        } catch (error) {
+          // A stage that cannot be keyed (a code glob matching nothing) fails alone; builds in flight go on.
+          finish({ id: stage.id, status: "failed", message: (error as Error).message });
+          continue;
+        }
         keyedStages.set(stage.id, keyed);
         if (keyed.check.state === "valid" && !forced.has(stage.id)) {
           finish({ id: stage.id, status: "cached", entryDir: keyed.check.dir, manifest: keyed.check.manifest });
