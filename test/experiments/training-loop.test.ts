@@ -84,7 +84,8 @@ describe("runTrainingLoop", () => {
     });
     trainer.dispose();
     model.dispose();
-    expect(events.filter((event) => event.type === "progress").map((event) => (event as { step: number }).step)).toEqual([1, 2]);
+    const steps = events.flatMap((event) => (event.type === "progress" ? [event.step] : []));
+    expect(steps).toEqual([1, 2]);
     expect(events.some((event) => event.type === "checkpoint")).toBe(true);
   });
 });
