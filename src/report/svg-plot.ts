@@ -8,18 +8,23 @@ const height = 400;
 const margin = { top: 40, right: 160, bottom: 56, left: 64 };
 /** Colour-blind-safe palette (Okabe and Ito, 2008). */
 const palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"];
+/** Dash patterns, so that series lying on top of each other stay distinguishable. */
+const dashes = ["", "8 4", "2 3", "8 3 2 3"];
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** Rounds a tick step to 1, 2 or 5 times a power of ten, giving about `count` ticks over the range. */
-export function niceTicks(minimum: number, maximum: number, count = 5): number[] {
+/**
+ * Chooses ticks 1, 2 or 5 times a power of ten apart, about `count` of them over the range. With `integers`, the
+ * step is at least 1, for axes such as training steps.
+ */
+export function niceTicks(minimum: number, maximum: number, count = 5, integers = false): number[] {
   if (minimum === maximum) {
     const pad = Math.abs(minimum) > 0 ? Math.abs(minimum) * 0.1 : 1;
-    return niceTicks(minimum - pad, maximum + pad, count);
+    return niceTicks(minimum - pad, maximum + pad, count, integers);
   }
-  const raw = (maximum - minimum) / count;
+  const raw = Math.max((maximum - minimum) / count, integers ? 1 : 0);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= raw)!;
   const ticks: number[] = [];
@@ -50,7 +55,8 @@ export function renderLineChart(plot: ReportPlot): string {
     return parts.join("\n") + "\n";
   }
 
-  const xTicks = niceTicks(Math.min(...points.map((point) => point.x)), Math.max(...points.map((point) => point.x)));
+  const integerX = points.every((point) => Number.isInteger(point.x));
+  const xTicks = niceTicks(Math.min(...points.map((point) => point.x)), Math.max(...points.map((point) => point.x)), 5, integerX);
   const yTicks = niceTicks(Math.min(...points.map((point) => point.y)), Math.max(...points.map((point) => point.y)));
   const xMin = xTicks[0]!;
   const xMax = xTicks[xTicks.length - 1]!;
@@ -81,14 +87,16 @@ export function renderLineChart(plot: ReportPlot): string {
   // One polyline with point markers per series, and the legend on the right.
   plot.series.forEach((series, index) => {
     const colour = palette[index % palette.length]!;
+    const dash = dashes[index % dashes.length]!;
+    const dashAttribute = dash === "" ? "" : ` stroke-dasharray="${dash}"`;
     const coordinates = series.points.map((point) => `${fixed(xOf(point.x))},${fixed(yOf(point.y))}`);
     parts.push(`<g stroke="${colour}" fill="${colour}">`);
-    if (coordinates.length > 1) parts.push(`<polyline points="${coordinates.join(" ")}" fill="none" stroke-width="2"/>`);
+    if (coordinates.length > 1) parts.push(`<polyline points="${coordinates.join(" ")}" fill="none" stroke-width="2"${dashAttribute}/>`);
     for (const point of series.points) parts.push(`<circle cx="${fixed(xOf(point.x))}" cy="${fixed(yOf(point.y))}" r="3"/>`);
     parts.push(`</g>`);
     const legendY = margin.top + 10 + index * 18;
     parts.push(
-      `<line x1="${width - margin.right + 12}" x2="${width - margin.right + 32}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2"/>`,
+      `<line x1="${width - margin.right + 12}" x2="${width - margin.right + 32}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2"${dashAttribute}/>`,
       `<text x="${width - margin.right + 38}" y="${legendY + 4}">${escapeXml(series.label)}</text>`,
     );
   });
