@@ -27,8 +27,8 @@ export interface BuildRequest {
   inputs: { [stageId: string]: string };
   /** Rebuild even if a valid entry exists (`--force`). */
   force: boolean;
-  /** `CUDA_VISIBLE_DEVICES` for the child, or undefined to leave it as inherited. */
-  cudaVisibleDevices: string | undefined;
+  /** `CUDA_VISIBLE_DEVICES` for the child: one device index, or empty for none. */
+  cudaVisibleDevices: string;
 }
 
 export interface BuildContext {
@@ -81,8 +81,7 @@ async function runAndPublish(request: BuildRequest, context: BuildContext, lock:
     backend: session.keys.backendName(),
     projectRoot: session.options.projectRoot,
   };
-  const env: { [name: string]: string } = { HYPERTUNE_BACKEND: spec.backend };
-  if (request.cudaVisibleDevices !== undefined) env.CUDA_VISIBLE_DEVICES = request.cudaVisibleDevices;
+  const env = { HYPERTUNE_BACKEND: spec.backend, CUDA_VISIBLE_DEVICES: request.cudaVisibleDevices };
 
   reporter.started(stage.id, key);
   const onEvent = (event: StageEvent): void => {

@@ -106,10 +106,9 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
       slots.running += 1;
       if (device !== undefined) slots.gpuInUse.add(device);
       const inputs = Object.fromEntries(stage.upstream.map((id) => [id, results.get(id)!.entryDir!]));
-      // With no GPU visible (or `--gpus 0`), a GPU stage runs on the CPU and is hidden from every device.
-      let cudaVisibleDevices: string | undefined;
-      if (device !== undefined) cudaVisibleDevices = String(device);
-      else if (stage.resource === "gpu") cudaVisibleDevices = "";
+      // Every other stage sees no GPU: a CPU stage (or a GPU stage with `--gpus 0`) must not take device memory
+      // from the GPU stages running next to it.
+      const cudaVisibleDevices = device !== undefined ? String(device) : "";
       const request = { stage, key: keyed.key, record: keyed.record, inputs, force: forced.has(stage.id), cudaVisibleDevices };
       const build = buildStage(request, { session, executor: options.executor, reporter: options.reporter, signal: options.signal })
         .catch((error: unknown): BuildResult => ({ id: stage.id, status: "failed", message: (error as Error).message }))
