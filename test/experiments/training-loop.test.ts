@@ -4,15 +4,15 @@ import path from "node:path";
 
 import { beforeAll, describe, expect, it } from "vitest";
 
-import type { StageContext, StageEvent } from "../../src/engine/stage.js";
+import type { StageContext } from "../../src/engine/stage.js";
 import { seq2seqBatch } from "../../src/experiments/batches.js";
 import { microBatchRanges, runTrainingLoop } from "../../src/experiments/training-loop.js";
 import { initBackend, parseT5Config, T5Model, Trainer } from "../../src/models/index.js";
 
 const config = parseT5Config({ vocab_size: 32, d_model: 8, d_kv: 4, d_ff: 16, num_heads: 2, num_layers: 2, dropout_rate: 0 }, "test config");
 
-function context(workDir: string, abortAfter?: number): { context: StageContext; events: Omit<StageEvent, "stage">[] } {
-  const events: Omit<StageEvent, "stage">[] = [];
+function context(workDir: string, abortAfter?: number): { context: StageContext; events: Parameters<StageContext["emit"]>[0][] } {
+  const events: Parameters<StageContext["emit"]>[0][] = [];
   const controller = new AbortController();
   return {
     events,
