@@ -82,6 +82,13 @@ export function registerWasmWorkarounds(): void {
   const stockTranspose = tf.getKernel("Transpose", "wasm");
   if (stock === undefined || stockTranspose === undefined) return;
   let sliceProduct: ((...args: unknown[]) => void) | undefined;
+  const productFunction = (backend: WasmBackend): ((...args: unknown[]) => void) => {
+    // Set up lazily: setup functions only run when a backend initializes, which may have happened already.
+    sliceProduct ??= backend.wasm.cwrap("BatchMatMul", null, [
+      "number", "array", "number", "number", "array", "number", "number", "number", "number",
+    ]);
+    return sliceProduct;
+  };
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({
     kernelName: "BatchMatMul",
@@ -89,13 +96,118 @@ export function registerWasmWorkarounds(): void {
     setupFunc: stock.setupFunc,
     kernelFunc: (args) => {
       const backend = args.backend as unknown as WasmBackend;
-      // Set up lazily: setup functions only run when a backend initializes, which may have happened already.
-      sliceProduct ??= backend.wasm.cwrap("BatchMatMul", null, [
-        "number", "array", "number", "number", "array", "number", "number", "number", "number",
-      ]);
-      return slicedBatchMatMul(args, backend, stock, stockTranspose, sliceProduct);
+      return slicedBatchMatMul(args, backend, stock, stockTranspose, productFunction(backend));
     },
   });
+  tf.unregisterKernel("Transpose", "wasm");
+  tf.registerKernel({
+    kernelName: "Transpose",
+    backendName: "wasm",
+    setupFunc: stockTranspose.setupFunc,
+    kernelFunc: (args) => blockedTranspose(args, stockTranspose),
+  });
+  const stockGather = tf.getKernel("GatherV2", "wasm");
+  if (stockGather !== undefined) {
+    tf.unregisterKernel("GatherV2", "wasm");
+    tf.registerKernel({
+      kernelName: "GatherV2",
+      backendName: "wasm",
+      setupFunc: stockGather.setupFunc,
+      kernelFunc: (args) => rowGather(args, args.backend as unknown as WasmBackend, stockGather),
+    });
+  }
+  const stockSum = tf.getKernel("Sum", "wasm");
+  if (stockSum !== undefined) {
+    tf.unregisterKernel("Sum", "wasm");
+    tf.registerKernel({
+      kernelName: "Sum",
+      backendName: "wasm",
+      setupFunc: stockSum.setupFunc,
+      kernelFunc: (args) => {
+        const backend = args.backend as unknown as WasmBackend;
+        return leadingSum(args, backend, stockSum, productFunction(backend));
+      },
+    });
+  }
+}
+
+/**
+ * The stock 2-D transpose writes in a strided pattern; viewing (R, C) as (I, R/I, C) and permuting to (C, I, R/I)
+ * gives the same result about 3x faster for the sizes of a training step.
+ */
+function blockedTranspose(args: KernelArgs, stock: tf.KernelConfig): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  const perm = (args.attrs?.perm as number[] | undefined) ?? [];
+  const kept = x.shape.map((size, axis) => ({ size, axis })).filter((entry) => entry.size !== 1);
+  const keptPerm = perm.filter((axis) => x.shape[axis] !== 1);
+  const isMatrixTranspose = kept.length === 2 && keptPerm[0] === kept[1]!.axis && keptPerm[1] === kept[0]!.axis;
+  const rows = kept[0]?.size ?? 0;
+  const blocks = [64, 32, 16, 8].find((count) => rows % count === 0 && rows / count >= 8);
+  if (!isMatrixTranspose || blocks === undefined || x.dtype !== "float32") return stock.kernelFunc(args) as tf.TensorInfo;
+  const columns = kept[1]!.size;
+  const out = stock.kernelFunc({
+    ...args,
+    inputs: { x: { dataId: x.dataId, dtype: x.dtype, shape: [blocks, rows / blocks, columns] } },
+    attrs: { perm: [2, 0, 1] },
+  }) as tf.TensorInfo;
+  return { ...out, shape: perm.map((axis) => x.shape[axis] as number) };
+}
+
+/**
+ * Gathers whole rows (axis 0, the embedding lookup) by copying each row; the stock kernel's per-element loop is
+ * about 20x slower for an embedding table.
+ */
+function rowGather(args: KernelArgs, backend: WasmBackend, stock: tf.KernelConfig): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  const indices = args.inputs.indices as tf.TensorInfo;
+  const axis = Number(args.attrs?.axis ?? 0);
+  const batchDims = Number(args.attrs?.batchDims ?? 0);
+  if (axis !== 0 || batchDims !== 0 || x.dtype !== "float32" || indices.dtype !== "int32" || x.shape.length < 2) {
+    return stock.kernelFunc(args) as tf.TensorInfo;
+  }
+  const rows = x.shape[0] as number;
+  const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const count = indices.shape.reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], "float32");
+  const outValues = backend.typedArrayFromHeap(out) as Float32Array;
+  const xValues = backend.typedArrayFromHeap(x) as Float32Array;
+  const ids = backend.typedArrayFromHeap(indices) as Int32Array;
+  for (let i = 0; i < count; i++) {
+    const row = ids[i] as number;
+    if (row < 0 || row >= rows) {
+      backend.disposeData(out.dataId);
+      throw new Error(`gather: index ${row} at position ${i} is outside [0, ${rows}).`);
+    }
+    outValues.set(xValues.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize);
+  }
+  return out;
+}
+
+/**
+ * Sums over leading axes as a product with a ones vector: the stock kernel's reduction over a strided axis is
+ * several times slower than an XNNPACK product. Other reductions go to the stock kernel.
+ */
+function leadingSum(args: KernelArgs, backend: WasmBackend, stock: tf.KernelConfig, sliceProduct: (...args: unknown[]) => void): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  const rank = x.shape.length;
+  const rawAxes = args.attrs?.axis as number | number[] | undefined;
+  const axes = (rawAxes === undefined ? [] : Array.isArray(rawAxes) ? rawAxes : [rawAxes]).map((axis) => (axis < 0 ? axis + rank : axis)).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((axis, i) => axis === i);
+  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+  if (!leading || x.dtype !== "float32" || rows < 64) return stock.kernelFunc(args) as tf.TensorInfo;
+  const columns = x.shape.slice(axes.length).reduce((a, b) => a * b, 1);
+  const outShape = args.attrs?.keepDims ? x.shape.map((size, axis) => (axis < axes.length ? 1 : size)) : x.shape.slice(axes.length);
+  const ones = backend.makeOutput([1, rows], "float32");
+  const out = backend.makeOutput(outShape, "float32");
+  (backend.typedArrayFromHeap(ones) as Float32Array).fill(1);
+  const onesId = backend.dataIdMap.get(ones.dataId).id;
+  const xId = backend.dataIdMap.get(x.dataId).id;
+  const outId = backend.dataIdMap.get(out.dataId).id;
+  const aShape = new Uint8Array(new Int32Array([1, 1, rows]).buffer);
+  const bShape = new Uint8Array(new Int32Array([1, rows, columns]).buffer);
+  sliceProduct(onesId, aShape, 3, xId, bShape, 3, false, false, outId);
+  backend.disposeData(ones.dataId);
+  return out;
 }
 
 function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
@@ -150,11 +262,7 @@ function slicedBatchMatMul(
     const columns = info.shape[info.shape.length - 1] as number;
     const view = { dataId: info.dataId, dtype: info.dtype, shape: [batch, rows, columns] };
     if (!transpose) return view;
-    const transposed = stockTranspose.kernelFunc({
-      inputs: { x: view },
-      backend: args.backend,
-      attrs: { perm: [0, 2, 1] },
-    }) as tf.TensorInfo;
+    const transposed = blockedTranspose({ inputs: { x: view }, backend: args.backend, attrs: { perm: [0, 2, 1] } }, stockTranspose);
     temporaries.push(transposed);
     return { dataId: transposed.dataId, dtype: "float32", shape: [batch, columns, rows] };
   };

@@ -40,3 +40,23 @@ export function childSeed(seed: number, name: string): number {
   }
   return hash;
 }
+
+/**
+ * A dropout mask: each value is 0 with probability `rate`, else 1 / (1 - rate). Drawn with xorshift32 in plain
+ * JS, because tfjs's randomUniform (seedrandom) costs hundreds of nanoseconds per value.
+ */
+export function dropoutMask(seed: number, count: number, rate: number): Float32Array {
+  const out = new Float32Array(count);
+  const keep = 1 / (1 - rate);
+  const threshold = Math.floor(rate * 4294967296);
+  let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    out[i] = state >= threshold ? keep : 0;
+  }
+  return out;
+}

@@ -18,7 +18,7 @@ import {
   weightedCrossEntropy,
   withPrefixColumns,
 } from "./layers.js";
-import { childSeed, normalValues, uniformGenerator } from "./random.js";
+import { childSeed, dropoutMask, normalValues, uniformGenerator } from "./random.js";
 import type { TensorFile } from "./safetensors.js";
 import { newVariable } from "./variables.js";
 
@@ -222,7 +222,8 @@ export class T5Model {
   private dropout(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
     if (!options.training || this.config.dropout_rate === 0) return x;
     this.dropoutCalls += 1;
-    return tf.dropout(x, this.config.dropout_rate, undefined, childSeed(this.dropoutSeed, String(this.dropoutCalls)));
+    const mask = dropoutMask(childSeed(this.dropoutSeed, String(this.dropoutCalls)), x.size, this.config.dropout_rate);
+    return tf.mul(x, tf.tensor(mask, x.shape));
   }
 
   /** Token embeddings (no scaling, no absolute positions). */
