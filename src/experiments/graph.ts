@@ -208,6 +208,13 @@ function hyperpretrainVariantOf(run: MtfVariant): "prefix-only" | "prefix-and-su
   return null;
 }
 
+/** Hyperpretraining steps behind a run's hypermodel: the checkpoint it starts from, or the full run. */
+function hyperpretrainStepsOf(run: MtfVariant, profile: Profile): number | null {
+  if (run.hyperpretrainCheckpoint !== undefined) return run.hyperpretrainCheckpoint;
+  if (run.hyperpretrainStage !== undefined) return profile.hyperpretrain.training.steps;
+  return null;
+}
+
 function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue, dataInputs: string[]): void {
   for (const run of mtfVariants(profile)) {
     const mtfId = stageIds.mtf(run.dataset, run.method, run.variant);
@@ -243,7 +250,7 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
         eval: json(profile.eval),
         maxInputLength: profile.mtf.maxInputLength,
         maxHyperInputLength: profile.mtf.maxHyperInputLength,
-        hyperpretrainSteps: run.hyperpretrainCheckpoint ?? null,
+        hyperpretrainSteps: hyperpretrainStepsOf(run, profile),
         hyperpretrainVariant: hyperpretrainVariantOf(run),
         peftShape,
       },
@@ -360,6 +367,7 @@ export function validateProfileSemantics(profile: Profile): void {
   }
   for (const steps of profile.mtf.hyperpretrainStepsSweep) {
     if (steps > hyper.training.steps) fail("mtf/hyperpretrainStepsSweep", `${steps} is beyond the ${hyper.training.steps} hyperpretraining steps`);
+    if (steps === hyper.training.steps) fail("mtf/hyperpretrainStepsSweep", `${steps} is the full hyperpretraining, which the main P3 runs already evaluate`);
   }
   for (const dataset of profile.mtf.prefixOnlyDatasets) {
     if (profile.data.collections[collectionOf(dataset)] === undefined) fail("mtf/prefixOnlyDatasets", `"${dataset}" needs data/collections/${collectionOf(dataset)}`);
