@@ -30,7 +30,7 @@ const command: CommandSpec = {
       value: "N",
       description:
         "GPUs visible to the run; at most N GPU stages run at once, each with its own CUDA_VISIBLE_DEVICES (with 0, GPU stages run on the CPU)",
-      defaultText: "the count `nvidia-smi -L` lists, 0 without nvidia-smi",
+      defaultText: "the devices in $CUDA_VISIBLE_DEVICES if set, else those `nvidia-smi -L` lists, 0 without nvidia-smi",
     },
     { name: "only", type: "string", multiple: true, value: "GLOB", description: "build only matching stage ids (and the upstream stages they need)" },
     { name: "force", type: "string", multiple: true, value: "GLOB", description: "rebuild matching stages even when cached" },
@@ -43,8 +43,8 @@ export default function main(argv: string[]): Promise<number> {
     if (parsed === undefined) return 0;
     const startedAt = Date.now();
     const jobs = integerValue(parsed, "jobs", defaultJobs, 1);
-    const gpuText = stringValue(parsed, "gpus");
-    const gpus = gpuText !== undefined ? (): number => integerValue(parsed, "gpus", 0, 0) : countGpus;
+    const gpuCount = stringValue(parsed, "gpus") !== undefined ? integerValue(parsed, "gpus", 0, 0) : undefined;
+    const gpus = (): string[] => visibleGpus(gpuCount);
     const session = await openSession(resolveSessionOptions(parsed));
 
     const controller = new AbortController();
@@ -95,9 +95,21 @@ function summarize(results: StageResult[], seconds: number): string {
   return lines.join("\n") + "\n";
 }
 
-/** GPUs listed by `nvidia-smi -L`; 0 when it is not installed or fails. */
-function countGpus(): number {
-  const listed = childProcess.spawnSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 10_000 });
-  if (listed.status !== 0 || typeof listed.stdout !== "string") return 0;
-  return listed.stdout.split("\n").filter((line) => line.startsWith("GPU ")).length;
+/**
+ * Returns the ids of the GPUs the run may use: those in `$CUDA_VISIBLE_DEVICES` when it is set, otherwise the ones
+ * `nvidia-smi -L` lists (none when it is not installed), limited to the first `count` when `--gpus` is given.
+ */
+function visibleGpus(count: number | undefined): string[] {
+  const inherited = process.env.CUDA_VISIBLE_DEVICES;
+  let devices: string[];
+  if (inherited !== undefined) {
+    devices = inherited.split(",").map((id) => id.trim()).filter((id) => id !== "");
+  } else {
+    const listed = childProcess.spawnSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 10_000 });
+    const lines = listed.status === 0 && typeof listed.stdout === "string" ? listed.stdout.split("\n") : [];
+    devices = lines.filter((line) => line.startsWith("GPU ")).map((_, index) => String(index));
+  }
+  if (count === undefined) return devices;
+  // An explicit count larger than what was detected is trusted: nvidia-smi may be missing where GPUs are not.
+  return Array.from({ length: count }, (_, index) => devices[index] ?? String(index));
 }

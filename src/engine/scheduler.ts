@@ -12,8 +12,11 @@ import type { StageDefinition } from "./stage.js";
 
 export interface ScheduleOptions {
   jobs: number;
-  /** GPUs visible to the run; a function so `nvidia-smi` is only asked when a GPU stage must be built. */
-  gpus: () => number;
+  /**
+   * Device ids of the GPUs the run may use, as `CUDA_VISIBLE_DEVICES` names them. A function, so that
+   * `nvidia-smi` only runs when a GPU stage must be built.
+   */
+  gpus: () => string[];
   /** Stage id globs to build (with their upstream stages); empty means every stage. */
   only: string[];
   /** Stage id globs to rebuild even when cached. */
@@ -25,7 +28,7 @@ export interface ScheduleOptions {
 
 interface Slots {
   running: number;
-  gpuInUse: Set<number>;
+  gpuInUse: Set<string>;
 }
 
 export async function runStages(session: Session, options: ScheduleOptions): Promise<StageResult[]> {
@@ -35,7 +38,7 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
   const results = new Map<string, BuildResult>();
   const running = new Map<string, Promise<void>>();
   const slots: Slots = { running: 0, gpuInUse: new Set() };
-  let gpuCount: number | undefined;
+  let gpuDevices: string[] | undefined;
 
   const outcomeOf = (stage: StageDefinition): "ready" | "waiting" | StageResult => {
     for (const upstream of stage.upstream) {
@@ -98,9 +101,9 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
         if (keyed.check.state === "invalid") options.reporter.invalidEntry(stage.id, keyed.check.problems);
       }
 
-      if (stage.resource === "gpu") gpuCount ??= options.gpus();
-      const needsGpuSlot = stage.resource === "gpu" && gpuCount! > 0;
-      const device = needsGpuSlot ? freeGpu(slots, gpuCount!) : undefined;
+      if (stage.resource === "gpu") gpuDevices ??= options.gpus();
+      const needsGpuSlot = stage.resource === "gpu" && gpuDevices!.length > 0;
+      const device = needsGpuSlot ? gpuDevices!.find((id) => !slots.gpuInUse.has(id)) : undefined;
       if (slots.running >= options.jobs || (needsGpuSlot && device === undefined)) continue;
 
       slots.running += 1;
@@ -108,7 +111,7 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
       const inputs = Object.fromEntries(stage.upstream.map((id) => [id, results.get(id)!.entryDir!]));
       // Every other stage sees no GPU: a CPU stage (or a GPU stage with `--gpus 0`) must not take device memory
       // from the GPU stages running next to it.
-      const cudaVisibleDevices = device !== undefined ? String(device) : "";
+      const cudaVisibleDevices = device ?? "";
       const request = { stage, key: keyed.key, record: keyed.record, inputs, force: forced.has(stage.id), cudaVisibleDevices };
       const build = buildStage(request, { session, executor: options.executor, reporter: options.reporter, signal: options.signal })
         .catch((error: unknown): BuildResult => ({ id: stage.id, status: "failed", message: (error as Error).message }))
@@ -127,13 +130,6 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
   }
   await session.store.memo.save();
   return session.stages.filter((stage) => results.has(stage.id)).map((stage) => stripManifest(results.get(stage.id)!));
-}
-
-function freeGpu(slots: Slots, count: number): number | undefined {
-  for (let device = 0; device < count; device += 1) {
-    if (!slots.gpuInUse.has(device)) return device;
-  }
-  return undefined;
 }
 
 function stripManifest(result: BuildResult): StageResult {

@@ -54,6 +54,34 @@ describe("concurrent pipelines", () => {
   });
 });
 
+describe("GPU assignment", () => {
+  let project: TestProject;
+
+  beforeEach(() => {
+    project = new TestProject();
+  });
+
+  afterEach(() => project.remove());
+
+  it("inherited CUDA_VISIBLE_DEVICES is split among stages", async () => {
+    project.writeProfile([
+      { id: "g1", resource: "gpu", steps: 3, stepMs: 100 },
+      { id: "g2", resource: "gpu", steps: 3, stepMs: 100 },
+      { id: "cpu" },
+    ]);
+
+    const result = await project.command("run", ["--jobs", "3"], { CUDA_VISIBLE_DEVICES: "3,5" });
+
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const devices = project
+      .runLines()
+      .filter((line) => line.includes(" gpu "))
+      .map((line) => line.split(" ")[2])
+      .sort();
+    expect(devices).toEqual(["3", "5"]);
+  });
+});
+
 describe("build lock", () => {
   let folder: string;
 
