@@ -54,7 +54,7 @@ const evaluation: StageKind = {
       if (variant !== undefined) summary.hyperpretrainVariant = variant;
       fs.writeFileSync(path.join(context.outputDir, "scores.json"), JSON.stringify(summary, null, 2) + "\n");
       context.emit({ type: "metric", name: `${dataset}/${method}/average`, value: result.average });
-      return { ...summary, wallSeconds: (Date.now() - started) / 1000 };
+      return { ...summary, wallSeconds: (Date.now() - started) / 1000, estimatedFlops: result.estimatedFlops };
     } finally {
       trained.dispose();
     }

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 import { choiceTargetIds, exampleAt, type SequenceLengths, type SpecialIds, type TaskInfo, type TextTokenizer, type TokenizedCollection, type TokenizedTask } from "../../datasets/index.js";
-import { generateGreedy, scoreChoices, type HyperT5, type PeftParameters, type T5Model, type TunableModule } from "../models/index.js";
+import { estimateFlops, generateGreedy, scoreChoices, type HyperT5, type PeftParameters, type T5Model, type TunableModule } from "../models/index.js";
 import { metaIclAccuracy, metaIclIsCorrect, metaIclMacroF1, rougeLMaxOverReferences, rougeLScore } from "../metrics/index.js";
 import { paddedIds } from "./batches.js";
 import { buildModelExample, conditioningFor, inputStyle, type ModelExample } from "./multitask-data.js";
@@ -57,6 +57,8 @@ export interface EvaluationResult {
   average: number;
   examples: number;
   predictions: PredictionRecord[];
+  /** Estimated matMul FLOPs of every forward pass (an estimate: padding and the cost of the heads are approximate). */
+  estimatedFlops: number;
 }
 
 export function metricName(dataset: EvalDataset): string {
@@ -122,6 +124,26 @@ interface TaskPredictions {
   predictions: string[];
   golds: string[];
   records: PredictionRecord[];
+  /** Estimated matMul FLOPs of the forward passes. */
+  estimatedFlops: number;
+}
+
+/** Forward FLOPs of scoring `rows` target sequences (of the longest length) against one input each. */
+function forwardFlops(model: EvaluatedModel, rows: number, inputLength: number, targetLength: number, fewShotLength: number): number {
+  const hypermodel = model.hypermodel;
+  if (hypermodel === undefined) {
+    return estimateFlops(model.downstream.config, { batch: rows, inputLength, targetLength, model: "t5", mode: "forward" });
+  }
+  return estimateFlops(model.downstream.config, {
+    batch: rows,
+    inputLength,
+    targetLength,
+    model: hypermodel.kind === "prefix" ? "hyper_prefix" : "hyper_lora",
+    fewShotLength,
+    prefixLength: hypermodel.prefixLength,
+    loraRank: hypermodel.loraRank,
+    mode: "forward",
+  });
 }
 
 /** Predicts every evaluated test example of one task. */
@@ -130,7 +152,7 @@ function predictTask(options: EvaluationOptions, task: TokenizedTask, count: num
   const pad = model.downstream.config.pad_token_id;
   const style = inputStyle(options.method, options.dataset);
   const conditioning = conditioningFor(options.dataset, options.fewShotCount, options.fewShotSeed);
-  const result: TaskPredictions = { predictions: [], golds: [], records: [] };
+  const result: TaskPredictions = { predictions: [], golds: [], records: [], estimatedFlops: 0 };
   for (let start = 0; start < count; start += options.batchSize) {
     const indices = Array.from({ length: Math.min(options.batchSize, count - start) }, (_, offset) => start + offset);
     const examples = indices.map((index) => buildModelExample(task, { split: "test", index }, style, conditioning, special, lengths));
@@ -144,6 +166,16 @@ function predictTask(options: EvaluationOptions, task: TokenizedTask, count: num
       const generated = ranked
         ? undefined
         : generateGreedy(model.downstream, examples.map((example) => example.input), { ...(peft ? { peft } : {}), maxLength: options.maxGenerationLength, batchSize: options.batchSize });
+      const inputLength = Math.max(...examples.map((example) => example.input.length));
+      const fewShotLength = Math.max(0, ...examples.map((example) => example.hyperInput?.length ?? 0));
+      if (ranked) {
+        const targetLength = Math.max(...choices.flat().map((choice) => choice.length));
+        result.estimatedFlops += forwardFlops(model, choices.flat().length, inputLength, targetLength, fewShotLength);
+      } else {
+        // Greedy decoding without a key-value cache reruns the decoder on the prefix at every step.
+        const steps = Math.max(1, ...generated!.map((tokens) => tokens.length + 1));
+        for (let length = 1; length <= steps; length++) result.estimatedFlops += forwardFlops(model, examples.length, inputLength, length, fewShotLength);
+      }
       indices.forEach((index, i) => {
         const references = task.test[index]!.references;
         if (scores !== undefined) {
@@ -196,6 +228,7 @@ export function evaluateCollection(options: EvaluationOptions, onTask?: (task: s
   if (heldout.length === 0) throw new Error(`Collection ${options.collection.name} has no held-out task to evaluate.`);
   const tasks: { [task: string]: number } = {};
   const predictions: PredictionRecord[] = [];
+  let estimatedFlops = 0;
   heldout.forEach((info, position) => {
     const task = options.collection.task(info.name);
     const count = Math.min(task.test.length, options.maxTestExamplesPerTask);
@@ -203,6 +236,7 @@ export function evaluateCollection(options: EvaluationOptions, onTask?: (task: s
     const predicted = predictTask(options, task, count);
     tasks[info.name] = 100 * scoreTask(options.dataset, info, predicted);
     predictions.push(...predicted.records);
+    estimatedFlops += predicted.estimatedFlops;
     onTask?.(info.name, position + 1, heldout.length);
   });
   const scores = Object.values(tasks);
@@ -212,6 +246,7 @@ export function evaluateCollection(options: EvaluationOptions, onTask?: (task: s
     average: scores.reduce((sum, score) => sum + score, 0) / scores.length,
     examples: predictions.length,
     predictions,
+    estimatedFlops,
   };
 }
 

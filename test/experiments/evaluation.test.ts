@@ -16,7 +16,7 @@ function predicted(rows: { prediction: string; gold: string; references?: string
     score: row.prediction === row.gold ? 1 : 0,
     ...(row.ranked === false ? {} : { choiceScores: [0, -1] }),
   }));
-  return { predictions: rows.map((row) => row.prediction), golds: rows.map((row) => row.gold), records };
+  return { predictions: rows.map((row) => row.prediction), golds: rows.map((row) => row.gold), records, estimatedFlops: 0 };
 }
 
 describe("scoreTask", () => {
