@@ -39,13 +39,15 @@ function isMainVariant(summary: EvalSummary): boolean {
 }
 
 /**
- * The evaluation that stands for `method` on `dataset` in the main tables: prefix-and-suffix hyperpretraining for
- * the full number of steps. Points of the hyperpretraining-steps sweep appear only in their figure.
+ * Picks the evaluation that stands for `method` on `dataset` in the main tables: prefix-and-suffix
+ * hyperpretraining for the full number of steps. That is the one without a step count or, when hypermodel
+ * evaluations record their steps, the one with the most; the hyperpretraining-steps sweep stops short of it.
  */
 export function mainEval(evals: EvalSummary[], dataset: EvalDataset, method: MtfMethod): EvalSummary | undefined {
-  return evals.find(
-    (summary) => summary.dataset === dataset && summary.method === method && isMainVariant(summary) && summary.hyperpretrainSteps === undefined,
-  );
+  const candidates = evals.filter((summary) => summary.dataset === dataset && summary.method === method && isMainVariant(summary));
+  const withoutSteps = candidates.find((summary) => summary.hyperpretrainSteps === undefined);
+  if (withoutSteps !== undefined) return withoutSteps;
+  return [...candidates].sort((a, b) => b.hyperpretrainSteps! - a.hyperpretrainSteps!)[0];
 }
 
 function evalCells(summary: EvalSummary | undefined, columns: TableColumn[]): { [columnId: string]: number | null } {

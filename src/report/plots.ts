@@ -32,22 +32,28 @@ export function hyperInitPlots(peft: PeftSummary[]): ReportPlot[] {
 }
 
 /**
- * One plot per dataset with a hyperpretraining-steps sweep: average score against steps, one line per method.
- * Only prefix-and-suffix hyperpretraining is swept; the prefix-only variant is a separate ablation.
+ * One plot per dataset with a hyperpretraining-steps sweep: average score against steps, one line per method
+ * evaluated at two or more step counts. Only prefix-and-suffix hyperpretraining is swept; the prefix-only variant
+ * is a separate ablation. The fully hyperpretrained run is the sweep's last point when its evaluation records steps.
  */
 export function hyperpretrainStepPlots(evals: EvalSummary[]): ReportPlot[] {
-  const swept = evals.filter((summary) => summary.hyperpretrainSteps !== undefined && summary.hyperpretrainVariant !== "prefix-only");
-  const datasets = [...new Set(swept.map((summary) => summary.dataset))].sort();
-  return datasets.map((dataset) => {
-    const forDataset = swept.filter((summary) => summary.dataset === dataset);
+  const withSteps = evals.filter((summary) => summary.hyperpretrainSteps !== undefined && summary.hyperpretrainVariant !== "prefix-only");
+  const seriesByDataset = new Map<EvalDataset, PlotSeries[]>();
+  for (const dataset of [...new Set(withSteps.map((summary) => summary.dataset))].sort()) {
+    const forDataset = withSteps.filter((summary) => summary.dataset === dataset);
     const methods = [...new Set(forDataset.map((summary) => summary.method))].sort();
-    const series: PlotSeries[] = methods.map((method) => ({
-      label: methodLabels[method],
-      points: forDataset
-        .filter((summary) => summary.method === method)
-        .map((summary) => ({ x: summary.hyperpretrainSteps!, y: summary.average }))
-        .sort((a, b) => a.x - b.x),
-    }));
+    const series: PlotSeries[] = methods
+      .map((method) => ({
+        label: methodLabels[method],
+        points: forDataset
+          .filter((summary) => summary.method === method)
+          .map((summary) => ({ x: summary.hyperpretrainSteps!, y: summary.average }))
+          .sort((a, b) => a.x - b.x),
+      }))
+      .filter((line) => line.points.length >= 2);
+    if (series.length > 0) seriesByDataset.set(dataset, series);
+  }
+  return [...seriesByDataset].map(([dataset, series]) => {
     const slug = dataset.replace(/[^a-z0-9]+/g, "-");
     return {
       id: `hyperpretrain-steps-${slug}`,

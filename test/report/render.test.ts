@@ -61,6 +61,21 @@ describe("report from upstream manifests", () => {
     expect(markdown).not.toContain("paper, table");
   });
 
+  it("takes the fully hyperpretrained run as main", async () => {
+    const artifacts = scratch("render");
+    // Hypermodel evaluations that record their steps: the main run has the most, the sweep stops short of it.
+    const runs = [0, 2, 4].map((steps) =>
+      evalSummary("p3", "hyper-prefix", p3Tasks, (task) => 20 + 3 * steps + task, { hyperpretrainSteps: steps, hyperpretrainVariant: "prefix-and-suffix" }),
+    );
+    const metaicl = evalSummary("metaicl/hr_to_lr", "hyper-prefix", ["task_a"], () => 12, { hyperpretrainSteps: 4 });
+    const report = await buildReport({ profile: "default", inputs: writeInputs(artifacts, [...runs, metaicl]), projectRoot });
+    expect(table(report, "p3").rows.find((row) => row.label === "HyperT5-Prefix")!.cells!.average).toBe(runs[2]!.average);
+    expect(table(report, "metaicl").rows.find((row) => row.label === "HyperT5-Prefix")!.cells!["metaicl/hr_to_lr"]).toBe(12);
+    // A single step count is no sweep, so MetaICL gets no figure.
+    expect(report.plots.map((plot) => plot.id)).toEqual(["hyperpretrain-steps-p3"]);
+    expect(report.plots[0]!.series[0]!.points.map((point) => point.x)).toEqual([0, 2, 4]);
+  });
+
   it("shows paper numbers beside ours for t5-large", async () => {
     const artifacts = scratch("render");
     const inputs = writeInputs(artifacts, [evalSummary("p3", "hyper-prefix", p3Tasks, methodScore(1))]);

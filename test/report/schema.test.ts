@@ -16,7 +16,10 @@ afterEach(() => {
 async function sampleReport(): Promise<Report> {
   const artifacts = temporaryFolder("schema");
   folders.push(artifacts);
-  const inputs = writeInputs(artifacts, [evalSummary("p3", "hyper-prefix", ["anli", "copa"], (index) => 40 + index, { hyperpretrainSteps: 2 })]);
+  const inputs = writeInputs(artifacts, [
+    evalSummary("p3", "hyper-prefix", ["anli", "copa"], (index) => 40 + index, { hyperpretrainSteps: 2 }),
+    evalSummary("p3", "hyper-prefix", ["anli", "copa"], (index) => 45 + index, { hyperpretrainSteps: 4 }),
+  ]);
   return buildReport({ profile: "smoke", inputs, projectRoot });
 }
 

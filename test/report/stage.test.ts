@@ -38,6 +38,7 @@ describe("report stage", () => {
     const inputs = writeInputs(scratch("stage-artifacts"), [
       evalSummary("p3", "t5-mtf", ["anli", "copa"], (index) => 25 + index),
       evalSummary("p3", "hyper-lora", ["anli", "copa"], (index) => 30 + index, { hyperpretrainSteps: 2 }),
+      evalSummary("p3", "hyper-lora", ["anli", "copa"], (index) => 35 + index, { hyperpretrainSteps: 4 }),
     ]);
     const events: unknown[] = [];
     const stage = context(inputs, { profile: "smoke" }, events);
@@ -45,8 +46,8 @@ describe("report stage", () => {
 
     const files = ["report.json", "REPORT.md", "hyperpretrain-steps-p3.svg"];
     expect(summary.files).toEqual(files);
-    // T5-MTF fills two tasks and AVG.
-    expect(summary.filledCells).toBe(3);
+    // T5-MTF and HyperT5-LoRA (its 4-step run) fill two tasks and AVG each.
+    expect(summary.filledCells).toBe(6);
     for (const file of files) {
       expect(fs.readFileSync(path.join(reportsRoot, "smoke", file), "utf8")).toBe(fs.readFileSync(path.join(stage.outputDir, file), "utf8"));
     }
