@@ -173,11 +173,14 @@ export function trainUnigramTokenizer(texts: Iterable<string>, options: UnigramT
   }
   const folder = fs.mkdtempSync(path.join(options.workDir ?? os.tmpdir(), "unigram-"));
   try {
+    const characterCounts = new Map<string, number>();
     const trainingFile = path.join(folder, "corpus.txt");
     const stream = fs.openSync(trainingFile, "w");
     for (const text of texts) {
       const line = normalizeWhitespace(text);
-      if (line.length > 0) fs.writeSync(stream, line + "\n");
+      if (line.length === 0) continue;
+      fs.writeSync(stream, line + "\n");
+      for (const character of line.normalize("NFKC")) characterCounts.set(character, (characterCounts.get(character) ?? 0) + 1);
     }
     fs.closeSync(stream);
     const trainedFile = path.join(folder, "trained.json");
@@ -187,7 +190,7 @@ export function trainUnigramTokenizer(texts: Iterable<string>, options: UnigramT
       throw new Error(`Unigram training failed (exit ${result.status ?? result.signal}): ${result.stderr.trim() || result.error?.message}`);
     }
     const trained = JSON.parse(fs.readFileSync(trainedFile, "utf8")) as TokenizerJson;
-    const pieces = selectPieces(trained.model.vocab ?? [], pieceBudget);
+    const pieces = selectPieces(orderAppendedCharacters(trained.model.vocab ?? [], characterCounts), pieceBudget);
     return new TextTokenizer(buildT5StyleJson(pieces), "unigram");
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
@@ -207,10 +210,41 @@ function normalizeWhitespace(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
+/** Score step the `tokenizers` Unigram trainer puts between the characters it adds (`min_score_penalty_delta`). */
+const appendedScoreStep = 0.0001;
+
+/**
+ * Makes the scores of the characters the trainer adds deterministic. The trainer gives every required character
+ * that is not a trained piece the lowest piece score plus a multiple of 0.0001, in hash-set order, which changes
+ * from run to run. This hands the same scores out by descending frequency in the training text instead.
+ */
+function orderAppendedCharacters(vocab: [string, number][], counts: Map<string, number>): [string, number][] {
+  const isCharacter = (piece: string): boolean => Array.from(piece).length === 1;
+  const multiCharacterScores = vocab.filter(([piece]) => !isCharacter(piece)).map(([, score]) => score);
+  if (multiCharacterScores.length === 0) return vocab;
+  const minimum = Math.min(...multiCharacterScores);
+  const characterCount = vocab.filter(([piece]) => isCharacter(piece)).length;
+  const window = (characterCount + 1) * appendedScoreStep;
+  const isAppended = ([piece, score]: [string, number]): boolean =>
+    isCharacter(piece) && Math.abs(score - minimum) <= window + 1e-9;
+  const appended = vocab.filter(isAppended);
+  const scores = appended.map(([, score]) => score).sort((left, right) => right - left);
+  const characters = appended
+    .map(([piece]) => piece)
+    .sort((left, right) => (counts.get(right) ?? 0) - (counts.get(left) ?? 0) || (left < right ? -1 : left > right ? 1 : 0));
+  const reassigned = new Map(characters.map((character, index) => [character, scores[index]!]));
+  return vocab.map(([piece, score]): [string, number] => [piece, reassigned.get(piece) ?? score]);
+}
+
 function selectPieces(vocab: [string, number][], budget: number): [string, number][] {
   // The training file has one document per line; the newline is not text the model should see.
-  const usable = vocab.filter(([piece]) => !/[\s\u0000]/.test(piece) && !/^<.*>$/.test(piece));
-  const byScore = (left: [string, number], right: [string, number]): number => right[1] - left[1];
+  // The trainer sums in parallel, so scores vary in their last bits between runs. Rounding them to float32, as
+  // SentencePiece stores them, and breaking ties by the piece keeps the ids the same from run to run.
+  const usable = vocab
+    .filter(([piece]) => !/[\s\u0000]/.test(piece) && !/^<.*>$/.test(piece))
+    .map(([piece, score]): [string, number] => [piece, Math.fround(score)]);
+  const byScore = (left: [string, number], right: [string, number]): number =>
+    right[1] - left[1] || (left[0] < right[0] ? -1 : left[0] > right[0] ? 1 : 0);
   const characters = usable.filter(([piece]) => Array.from(piece).length === 1).sort(byScore);
   const longer = usable.filter(([piece]) => Array.from(piece).length > 1).sort(byScore);
   return [...characters, ...longer].slice(0, budget);
