@@ -12,6 +12,7 @@ import { choiceTargetIds, exampleAt, type SequenceLengths, type SpecialIds, type
 import { estimateFlops, generateGreedy, scoreChoices, type HyperT5, type PeftParameters, type T5Model, type TunableModule } from "../models/index.js";
 import { metaIclAccuracy, metaIclIsCorrect, metaIclMacroF1, rougeLMaxOverReferences, rougeLScore } from "../metrics/index.js";
 import { paddedIds } from "./batches.js";
+import { disposePeft, keepPeft } from "./peft-tensors.js";
 import { buildModelExample, conditioningFor, inputStyle, type ModelExample } from "./multitask-data.js";
 import type { EvalDataset, MtfMethod } from "./results.js";
 
@@ -84,23 +85,6 @@ function peftFor(model: EvaluatedModel, examples: ModelExample[], pad: number): 
     return keepPeft(() => adapter.parameters());
   }
   return undefined;
-}
-
-/** Runs `build` in a tidy scope and keeps only the PEFT tensors it returns. */
-function keepPeft(build: () => PeftParameters): PeftParameters {
-  let loraScale: number | undefined;
-  const tensors = tf.tidy(() => {
-    const peft = build();
-    loraScale = peft.loraScale;
-    return peft.tensors as tf.TensorContainerObject;
-  }) as Record<string, tf.Tensor>;
-  return loraScale === undefined ? { tensors } : { tensors, loraScale };
-}
-
-function disposePeft(peft: PeftParameters | undefined, adapter: TunableModule | undefined): void {
-  if (peft === undefined) return;
-  const owned = new Set<tf.Tensor>(adapter ? [...adapter.variables.values()] : []);
-  tf.dispose(Object.values(peft.tensors).filter((tensor) => !owned.has(tensor)));
 }
 
 function argmax(values: readonly number[]): number {

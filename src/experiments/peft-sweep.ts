@@ -16,6 +16,7 @@ import { estimateFlops, HyperT5, Lora, PrefixFlat, PrefixMlp, Trainer, type Peft
 import type { PeftShape } from "../../profiles/schema.js";
 import { seq2seqBatch } from "./batches.js";
 import { rankClassificationAccuracy } from "./evaluation.js";
+import { disposePeft, keepPeft } from "./peft-tensors.js";
 import { mtfOutputsFile, type MtfOutputs } from "./learners.js";
 import type { PeftInit, PeftMethod, PeftSummary } from "./results.js";
 import { runTrainingLoop } from "./training-loop.js";
@@ -37,17 +38,6 @@ export interface PeftRunOptions {
   lengths: SequenceLengths;
   special: SpecialIds;
   peftShape: PeftShape;
-}
-
-/** PEFT parameters computed in a tidy scope, kept alive for an asynchronous copy. */
-function keptParameters(build: () => PeftParameters): PeftParameters {
-  let loraScale: number | undefined;
-  const tensors = tf.tidy(() => {
-    const parameters = build();
-    loraScale = parameters.loraScale;
-    return parameters.tensors as tf.TensorContainerObject;
-  }) as Record<string, tf.Tensor>;
-  return loraScale === undefined ? { tensors } : { tensors, loraScale };
 }
 
 function readMtfOutputs(folder: string): MtfOutputs {
@@ -80,7 +70,7 @@ export async function initialModule(options: PeftRunOptions): Promise<TunableMod
     const mlp = PrefixMlp.load(config, file);
     if (method === "prefix-mlp") return mlp;
     // Prefix-Flat (Shared): one pass through the reparameterization gives the flat prefixes (appendix E).
-    const parameters = keptParameters(() => mlp.parameters());
+    const parameters = keepPeft(() => mlp.parameters());
     try {
       return await PrefixFlat.fromParameters(config, parameters);
     } finally {
@@ -100,7 +90,7 @@ export async function initialModule(options: PeftRunOptions): Promise<TunableMod
         tf.dispose([...tensors.values()]);
       }
     }
-    const parameters = keptParameters(() => hypermodel.generateOne(fewShot));
+    const parameters = keepPeft(() => hypermodel.generateOne(fewShot));
     try {
       return method === "lora" ? await Lora.fromParameters(config, parameters) : await PrefixFlat.fromParameters(config, parameters);
     } finally {
@@ -114,12 +104,11 @@ export async function initialModule(options: PeftRunOptions): Promise<TunableMod
 function score(options: PeftRunOptions, module: TunableModule): number {
   const count = Math.min(options.task.test.length, options.maxTestExamples);
   if (count === 0) throw new Error(`Task ${options.task.name} has no test example to score.`);
-  const parameters = keptParameters(() => module.parameters());
+  const parameters = keepPeft(() => module.parameters());
   try {
     return rankClassificationAccuracy(options.downstream, parameters, options.task, count, options.special, options.lengths, 32);
   } finally {
-    const owned = new Set<tf.Tensor>(module.variables.values());
-    tf.dispose(Object.values(parameters.tensors).filter((tensor) => !owned.has(tensor)));
+    disposePeft(parameters, module);
   }
 }
 
