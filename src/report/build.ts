@@ -115,13 +115,15 @@ export function writeReport(report: Report, folder: string): string[] {
 
 /**
  * Replaces the report files in `target` with those of `source` (REPORT.md, report.json and the SVGs it names).
- * Other files in `target` are left alone.
+ * SVG files of an earlier report that the new one no longer names are removed; other files are left alone.
  */
 export function copyReport(source: string, target: string): void {
   const report: unknown = JSON.parse(fs.readFileSync(path.join(source, reportJsonFileName), "utf8"));
   validateReport(report, path.join(source, reportJsonFileName));
   fs.mkdirSync(target, { recursive: true });
-  for (const name of [reportJsonFileName, reportFileName, ...report.plots.map((plot) => plot.file)]) {
-    fs.copyFileSync(path.join(source, name), path.join(target, name));
+  const names = [reportJsonFileName, reportFileName, ...report.plots.map((plot) => plot.file)];
+  for (const name of fs.readdirSync(target)) {
+    if (name.endsWith(".svg") && !names.includes(name)) fs.rmSync(path.join(target, name));
   }
+  for (const name of names) fs.copyFileSync(path.join(source, name), path.join(target, name));
 }

@@ -40,6 +40,9 @@ describe("report stage", () => {
       evalSummary("p3", "hyper-lora", ["anli", "copa"], (index) => 30 + index, { hyperpretrainSteps: 2 }),
       evalSummary("p3", "hyper-lora", ["anli", "copa"], (index) => 35 + index, { hyperpretrainSteps: 4 }),
     ]);
+    // A figure left by an earlier report that this one no longer draws.
+    fs.mkdirSync(path.join(reportsRoot, "smoke"));
+    fs.writeFileSync(path.join(reportsRoot, "smoke", "hyper-init-lora.svg"), "<svg/>");
     const events: unknown[] = [];
     const stage = context(inputs, { profile: "smoke" }, events);
     const summary = await report.run(stage);
@@ -51,6 +54,7 @@ describe("report stage", () => {
     for (const file of files) {
       expect(fs.readFileSync(path.join(reportsRoot, "smoke", file), "utf8")).toBe(fs.readFileSync(path.join(stage.outputDir, file), "utf8"));
     }
+    expect(fs.readdirSync(path.join(reportsRoot, "smoke")).sort()).toEqual([...files].sort());
     expect(events).toContainEqual({ type: "log", level: "info", message: `Report written to ${path.join(reportsRoot, "smoke", "REPORT.md")}` });
   });
 
