@@ -31,7 +31,7 @@ export type { TokenizedExample, TokenizedTask, TokenizedManifest } from "./token
 /**
  * `hypermodelInputIds` (few-shot examples or S-NI definition), `downstreamInputIds` (T5-MTF and the downstream T5),
  * `fewShotModelInputIds` (T5-MTF-Few-shot), `targetIds`, `choiceTargetIds` (rank classification),
- * `sampleFewShotIndices` (seeded, never the target). All sequences end with `</s>` and respect `SequenceLengths`.
+ * `sampleFewShotIndices` (seeded, never the target). Model inputs and targets end with `</s>` and respect `SequenceLengths`.
  */
 export {
   paperSequenceLengths,
