@@ -22,7 +22,7 @@ export interface FixtureServer {
   routes: Map<string, string | Buffer>;
   /** URL path → break the next `times` responses after `bytes` bytes. */
   faults: Map<string, { bytes: number; times: number }>;
-  /** URL path → answer 302 to `location` with extra headers (as the hub does for Git LFS files). */
+  /** URL path → respond with a 302 to `location` with extra headers (as the hub does for Git LFS files). */
   redirects: Map<string, { location: string; headers: Record<string, string> }>;
   /** Request log: path, range header, authorization header. */
   requests: { path: string; range: string | undefined; authorization: string | undefined }[];
@@ -51,11 +51,13 @@ export async function startFixtureServer(): Promise<FixtureServer> {
       response.writeHead(302, { location: redirect.location, ...redirect.headers }).end();
       return;
     }
+
     const content = resolveContent(routes, urlPath);
     if (!content) {
       response.writeHead(404).end("not found");
       return;
     }
+
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? "");
     if (range) {
@@ -68,6 +70,7 @@ export async function startFixtureServer(): Promise<FixtureServer> {
     } else {
       response.writeHead(200, { "content-length": content.length });
     }
+
     const fault = faults.get(urlPath);
     if (fault && fault.times > 0) {
       fault.times--;
