@@ -50,27 +50,56 @@ export interface TokenizedManifest {
   collections: { name: string; family: CollectionFamily; folder: string; tasks: number }[];
 }
 
+/**
+ * Writes corpus token ids document by document (each without `</s>`), so a corpus larger than memory (many C4
+ * shards) streams to disk. Call `finish` to write the offsets.
+ */
+export class TokenizedCorpusWriter {
+  readonly #tokensFile: number;
+  readonly #offsets: number[] = [0];
+  #total = 0;
+  /** Ids waiting to be written; flushed in blocks of about a million ids to keep system calls few. */
+  #pending: Int32Array[] = [];
+  #pendingLength = 0;
+
+  constructor(readonly folder: string) {
+    this.#tokensFile = fs.openSync(path.join(folder, "corpus.tokens.bin"), "w");
+  }
+
+  append(document: ArrayLike<number>): void {
+    this.#total += document.length;
+    if (this.#total > 0x7fffffff) throw new Error("corpus has more than 2^31 tokens; the Int32 offsets cannot hold it");
+    this.#pending.push(Int32Array.from(document));
+    this.#pendingLength += document.length;
+    this.#offsets.push(this.#total);
+    if (this.#pendingLength >= 1 << 20) this.#flush();
+  }
+
+  #flush(): void {
+    const block = new Int32Array(this.#pendingLength);
+    let position = 0;
+    for (const chunk of this.#pending) {
+      block.set(chunk, position);
+      position += chunk.length;
+    }
+    fs.writeSync(this.#tokensFile, toLittleEndianBytes(block));
+    this.#pending = [];
+    this.#pendingLength = 0;
+  }
+
+  finish(): { documents: number; tokens: number } {
+    this.#flush();
+    fs.closeSync(this.#tokensFile);
+    fs.writeFileSync(path.join(this.folder, "corpus.offsets.bin"), toLittleEndianBytes(Int32Array.from(this.#offsets)));
+    return { documents: this.#offsets.length - 1, tokens: this.#total };
+  }
+}
+
 /** Writes the corpus token ids of `documents` (each without `</s>`) as the two binary files. */
 export function writeTokenizedCorpus(folder: string, documents: Iterable<ArrayLike<number>>): { documents: number; tokens: number } {
-  const offsets: number[] = [0];
-  const chunks: Int32Array[] = [];
-  let total = 0;
-  for (const document of documents) {
-    const chunk = Int32Array.from(document);
-    chunks.push(chunk);
-    total += chunk.length;
-    if (total > 0x7fffffff) throw new Error("corpus has more than 2^31 tokens; the Int32 offsets cannot hold it");
-    offsets.push(total);
-  }
-  const tokens = new Int32Array(total);
-  let position = 0;
-  for (const chunk of chunks) {
-    tokens.set(chunk, position);
-    position += chunk.length;
-  }
-  fs.writeFileSync(path.join(folder, "corpus.tokens.bin"), toLittleEndianBytes(tokens));
-  fs.writeFileSync(path.join(folder, "corpus.offsets.bin"), toLittleEndianBytes(Int32Array.from(offsets)));
-  return { documents: offsets.length - 1, tokens: total };
+  const writer = new TokenizedCorpusWriter(folder);
+  for (const document of documents) writer.append(document);
+  return writer.finish();
 }
 
 const littleEndianHost = os.endianness() === "LE";

@@ -19,7 +19,7 @@ import { readCorpus } from "../datasets/corpus-files.js";
 import { joinInside } from "../datasets/safe-names.js";
 import { MemoizedEncoder, tokenizeCollection, trainingTexts } from "../datasets/tokenize-collections.js";
 import { loadT5Tokenizer, trainUnigramTokenizer, type TextTokenizer } from "../datasets/tokenizer.js";
-import { tokenizedFormatVersion, writeTokenizedCorpus, type TokenizedManifest } from "../datasets/tokenized.js";
+import { TokenizedCorpusWriter, tokenizedFormatVersion, type TokenizedManifest } from "../datasets/tokenized.js";
 
 interface Sources {
   collections: CollectionLocation[];
@@ -43,13 +43,26 @@ function findSources(inputs: StageContext["inputs"]): Sources {
   return sources;
 }
 
-async function readAllCorpora(files: string[], limit: number): Promise<string[]> {
-  const documents: string[] = [];
+/** Yields the documents of every corpus file in order, at most `limit` in total. */
+async function* readCorpora(files: string[], limit: number): AsyncGenerator<string> {
+  let count = 0;
   for (const file of files) {
     for await (const text of readCorpus(file)) {
-      if (documents.length >= limit) return documents;
-      documents.push(text);
+      if (count >= limit) return;
+      count++;
+      yield text;
     }
+  }
+}
+
+/** Reads corpus documents until they hold `maxCharacters` characters (the text a tokenizer is trained on). */
+async function readCorpusPrefix(files: string[], limit: number, maxCharacters: number): Promise<string[]> {
+  const documents: string[] = [];
+  let characters = 0;
+  for await (const text of readCorpora(files, limit)) {
+    if (characters >= maxCharacters) break;
+    documents.push(text);
+    characters += text.length;
   }
   return documents;
 }
@@ -79,7 +92,7 @@ function unigramTrainingTexts(corpus: string[], collections: CollectionLocation[
   return [...texts];
 }
 
-function makeTokenizer(context: StageContext, sources: Sources, corpus: string[]): TextTokenizer {
+async function makeTokenizer(context: StageContext, sources: Sources, corpusLimit: number): Promise<TextTokenizer> {
   const params = context.stage.params;
   if (params.tokenizer === "t5") {
     const file = sources.tokenizerFiles[0];
@@ -91,6 +104,7 @@ function makeTokenizer(context: StageContext, sources: Sources, corpus: string[]
     if (typeof vocabSize !== "number") throw new Error(`tokenize: vocabSize ${JSON.stringify(vocabSize)} is invalid: expected an integer`);
     const maxCharacters = params.trainingCharacters ?? 1_000_000;
     if (typeof maxCharacters !== "number") throw new Error(`tokenize: trainingCharacters ${JSON.stringify(maxCharacters)} is invalid: expected an integer`);
+    const corpus = await readCorpusPrefix(sources.corpusFiles, corpusLimit, maxCharacters);
     const texts = unigramTrainingTexts(corpus, sources.collections, maxCharacters);
     return trainUnigramTokenizer(texts, { vocabSize, workDir: context.workDir });
   }
@@ -103,10 +117,9 @@ const tokenizeStage: StageKind = {
     const sources = findSources(context.inputs);
     const limit = params.maxCorpusDocuments ?? Number.MAX_SAFE_INTEGER;
     if (typeof limit !== "number") throw new Error(`tokenize: maxCorpusDocuments ${JSON.stringify(limit)} is invalid`);
-    const corpus = await readAllCorpora(sources.corpusFiles, limit);
 
     const started = Date.now();
-    const tokenizer = makeTokenizer(context, sources, corpus);
+    const tokenizer = await makeTokenizer(context, sources, limit);
     fs.mkdirSync(context.outputDir, { recursive: true });
     tokenizer.save(context.outputDir);
     context.emit({ type: "log", level: "info", message: `tokenizer ready (${tokenizer.info.vocabSize} ids) in ${Date.now() - started} ms` });
@@ -134,7 +147,12 @@ const tokenizeStage: StageKind = {
 
     if (sources.corpusFiles.length > 0) {
       const corpusStarted = Date.now();
-      manifest.corpus = writeTokenizedCorpus(context.outputDir, corpus.map((text) => tokenizer.encode(text)));
+      const writer = new TokenizedCorpusWriter(context.outputDir);
+      for await (const text of readCorpora(sources.corpusFiles, limit)) {
+        if (context.signal.aborted) throw new Error("tokenize: stopped");
+        writer.append(tokenizer.encode(text));
+      }
+      manifest.corpus = writer.finish();
       const seconds = Math.max((Date.now() - corpusStarted) / 1000, 1e-3);
       context.emit({ type: "progress", step: total, total, phase: "corpus", throughput: manifest.corpus.tokens / seconds, unit: "tokens/s" });
     }

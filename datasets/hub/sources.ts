@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { JsonValue, StageContext, StageSummary } from "../../src/engine/stage.js";
 import { writeCollection } from "../collection-files.js";
-import { writeCorpus } from "../corpus-files.js";
+import { CorpusWriter } from "../corpus-files.js";
 import { joinInside } from "../safe-names.js";
 import { loadC4 } from "./c4.js";
 import type { FetchContext } from "./fetch-context.js";
@@ -120,15 +120,21 @@ export async function runHubSource(source: string, context: StageContext): Promi
     return { source, repo, revision, file: fetched.file, sha256: fetched.sha256 };
   }
   if (source === "c4") {
-    const documents = await loadC4(fetchContext, {
+    const options = {
       repo: stringParam(params, "repo", "allenai/c4"),
       revision: stringParam(params, "revision", "main"),
       shards: integerParam(params, "shards", 1),
       shardCount: integerParam(params, "shardCount", 1024),
       maxDocuments: integerParam(params, "maxDocuments", Number.MAX_SAFE_INTEGER),
-    });
-    const corpus = writeCorpus(path.join(output, "corpus.jsonl"), documents);
-    return { source, corpus };
+    };
+    const writer = new CorpusWriter(path.join(output, "corpus.jsonl"));
+    try {
+      await loadC4(fetchContext, options, writer);
+    } catch (error) {
+      writer.discard();
+      throw error;
+    }
+    return { source, corpus: writer.finish() };
   }
 
   let collection;

@@ -186,6 +186,15 @@ describe.skipIf(!haveFixtures)("hub loaders against a local server", () => {
     await expect(run({ source: "c4", shards: 2, shardCount: 3 })).rejects.toThrow(/en\/c4-train.00001-of-00003.json.gz: invalid gzip data/);
   });
 
+  test("c4 names a malformed line and stops at maxDocuments", async () => {
+    const lines = zlib.gunzipSync(fs.readFileSync(path.join(fixturesFolder, "c4/c4-sample.01.json.gz"))).toString("utf8").split("\n");
+    lines[3] = lines[3]!.slice(0, 50);
+    server.routes.set(c4Path(0), zlib.gzipSync(lines.join("\n")));
+    await expect(run({ source: "c4", shards: 1, shardCount: 3 })).rejects.toThrow(/en\/c4-train.00000-of-00003.json.gz:4: invalid JSON/);
+    const { summary } = await run({ source: "c4", shards: 1, shardCount: 3, maxDocuments: 3 });
+    expect(summary.corpus).toMatchObject({ documents: 3 });
+  });
+
   test("a broken transfer resumes with a range request", async () => {
     server.faults.set(c4Path(0), { bytes: 1000, times: 1 });
     const { summary } = await run({ source: "c4", shards: 1, shardCount: 3 });
