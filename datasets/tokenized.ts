@@ -114,8 +114,9 @@ function toLittleEndianBytes(values: Int32Array): Buffer {
 function readInt32File(file: string): Int32Array {
   const bytes = fs.readFileSync(file);
   if (bytes.length % 4 !== 0) throw new Error(`${file}: size ${bytes.length} is not a multiple of 4 bytes`);
+  if (littleEndianHost && bytes.byteOffset % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   if (littleEndianHost) {
-    // Copy into a fresh buffer: the pooled buffer from readFileSync may not be 4-byte aligned.
+    // A small file may sit unaligned in Node's shared buffer pool, so it is copied.
     const values = new Int32Array(bytes.length / 4);
     new Uint8Array(values.buffer).set(bytes);
     return values;
@@ -199,7 +200,10 @@ export class TokenizedDataset {
     return TextTokenizer.fromFolder(this.folder);
   }
 
-  /** Loads the corpus; throws if the folder has none. */
+  /**
+   * Loads the corpus; throws if the folder has none.
+   * NOTE: the ids are read into memory whole, and Node reads at most 2 GiB per file (about 500 million tokens).
+   */
   corpus(): TokenizedCorpus {
     if (this.manifest.corpus === null) throw new Error(`${this.folder} contains no tokenized corpus`);
     return new TokenizedCorpus(
