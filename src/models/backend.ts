@@ -59,6 +59,7 @@ interface WasmBackend {
   dataIdMap: { get(dataId: object): WasmTensorData };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: object): void;
+  incRef(dataId: object): void;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   wasm: {
     HEAPU8: Uint8Array;
@@ -106,6 +107,25 @@ export function registerWasmWorkarounds(): void {
     setupFunc: stockTranspose.setupFunc,
     kernelFunc: (args) => blockedTranspose(args, stockTranspose),
   });
+  // Tensors are immutable, so a copy made by Identity (every tensor tfjs saves for the backward pass) or by a Cast
+  // to the same dtype (every Multiply gradient) can share the input's memory.
+  const stockIdentity = tf.getKernel("Identity", "wasm");
+  const stockCast = tf.getKernel("Cast", "wasm");
+  if (stockIdentity !== undefined && stockCast !== undefined) {
+    const share = (args: KernelArgs): tf.TensorInfo => {
+      const x = args.inputs.x as tf.TensorInfo;
+      (args.backend as unknown as WasmBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    };
+    tf.unregisterKernel("Identity", "wasm");
+    tf.registerKernel({ kernelName: "Identity", backendName: "wasm", kernelFunc: share });
+    tf.unregisterKernel("Cast", "wasm");
+    tf.registerKernel({
+      kernelName: "Cast",
+      backendName: "wasm",
+      kernelFunc: (args) => ((args.inputs.x as tf.TensorInfo).dtype === args.attrs?.dtype ? share(args) : (stockCast.kernelFunc(args) as tf.TensorInfo)),
+    });
+  }
   const stockGather = tf.getKernel("GatherV2", "wasm");
   if (stockGather !== undefined) {
     tf.unregisterKernel("GatherV2", "wasm");
