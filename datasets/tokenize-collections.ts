@@ -10,13 +10,17 @@ import type { TextTokenizer } from "./tokenizer.js";
 import type { TokenizedExample, TokenizedTask } from "./tokenized.js";
 import type { CollectionIndex, Example } from "./types.js";
 
-/** Encodes text with a cache; ids are shared between callers and must not be mutated. */
+/** Texts up to this length are cached: labels and answer choices repeat, long inputs rarely do. */
+const maxCachedLength = 64;
+
+/** Encodes text with a cache of short texts; ids are shared between callers and must not be mutated. */
 export class MemoizedEncoder {
   readonly #cache = new Map<string, number[]>();
 
   constructor(readonly tokenizer: TextTokenizer) {}
 
   encode(text: string): number[] {
+    if (text.length > maxCachedLength) return this.tokenizer.encode(text);
     let ids = this.#cache.get(text);
     if (!ids) {
       ids = this.tokenizer.encode(text);
