@@ -173,7 +173,10 @@ const statusOrder: ComparisonStatus[] = ["worse", "missing", "better", "new", "o
 
 function formatNumber(value: number | null, signed = false): string {
   if (value === null) return "—";
-  const text = Math.abs(value) >= 1000 ? value.toExponential(3) : value.toFixed(4).replace(/\.?0+$/, "") || "0";
+  const magnitude = Math.abs(value);
+  // Exponents for very large values and for tiny nonzero differences, which fixed notation would show as 0.
+  const exponential = magnitude >= 1000 || (magnitude > 0 && magnitude < 1e-4);
+  const text = exponential ? value.toExponential(2) : value.toFixed(4).replace(/\.?0+$/, "") || "0";
   return signed && value > 0 ? `+${text}` : text;
 }
 

@@ -167,3 +167,11 @@ describe("regression command", () => {
     expect(result.stderr).toContain('no report of profile "smoke" found');
   });
 });
+
+describe("comparison table", () => {
+  it("shows tiny differences in exponent form", () => {
+    const comparison = compareWithBaseline(baseline, current(50, 3.0000125));
+    const lossLine = formatComparison(comparison).split("\n").find((line) => line.includes("[finalLoss]"))!;
+    expect(lossLine).toMatch(/\s3\s+3\s+\+1\.25e-5\s+0\.15$/);
+  });
+});
