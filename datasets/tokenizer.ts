@@ -197,7 +197,7 @@ export function trainUnigramTokenizer(texts: Iterable<string>, options: UnigramT
   }
 }
 
-/** The compiled trainer entry: beside this module in `dist/`, or in `dist/datasets/` when tests run the sources. */
+/** Finds the compiled trainer entry: beside this module in `dist/`, or in `dist/datasets/` when tests run the sources. */
 function trainerProcessFile(): string {
   const sibling = fileURLToPath(new URL("./unigram-trainer-process.js", import.meta.url));
   if (fs.existsSync(sibling)) return sibling;
@@ -208,6 +208,12 @@ function trainerProcessFile(): string {
 
 function normalizeWhitespace(text: string): string {
   return text.replace(/\s+/g, " ").trim();
+}
+
+/** Orders strings by UTF-16 code units, independent of the locale. */
+function compareCodeUnits(left: string, right: string): number {
+  if (left === right) return 0;
+  return left < right ? -1 : 1;
 }
 
 /** Score step the `tokenizers` Unigram trainer puts between the characters it adds (`min_score_penalty_delta`). */
@@ -231,7 +237,7 @@ function orderAppendedCharacters(vocab: [string, number][], counts: Map<string, 
   const scores = appended.map(([, score]) => score).sort((left, right) => right - left);
   const characters = appended
     .map(([piece]) => piece)
-    .sort((left, right) => (counts.get(right) ?? 0) - (counts.get(left) ?? 0) || (left < right ? -1 : left > right ? 1 : 0));
+    .sort((left, right) => (counts.get(right) ?? 0) - (counts.get(left) ?? 0) || compareCodeUnits(left, right));
   const reassigned = new Map(characters.map((character, index) => [character, scores[index]!]));
   return vocab.map(([piece, score]): [string, number] => [piece, reassigned.get(piece) ?? score]);
 }
@@ -244,7 +250,7 @@ function selectPieces(vocab: [string, number][], budget: number): [string, numbe
     .filter(([piece]) => !/[\s\u0000]/.test(piece) && !/^<.*>$/.test(piece))
     .map(([piece, score]): [string, number] => [piece, Math.fround(score)]);
   const byScore = (left: [string, number], right: [string, number]): number =>
-    right[1] - left[1] || (left[0] < right[0] ? -1 : left[0] > right[0] ? 1 : 0);
+    right[1] - left[1] || compareCodeUnits(left[0], right[0]);
   const characters = usable.filter(([piece]) => Array.from(piece).length === 1).sort(byScore);
   const longer = usable.filter(([piece]) => Array.from(piece).length > 1).sort(byScore);
   return [...characters, ...longer].slice(0, budget);
