@@ -1,6 +1,6 @@
 /**
  * `t5 score | generate | adapt`: rank-classification scores, greedy generation and hypermodel adaptation from
- * JSON lines. Only result lines go to stdout; logs and errors go to stderr.
+ * JSON lines. Only result lines go to stdout, while logs and errors go to stderr.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -72,7 +72,7 @@ function required(value: string | undefined, name: string, command: string): str
   return value;
 }
 
-/** Parsed JSON lines of a file; errors name the file and line. */
+/** Parses the JSON lines of a file. Errors name the file and line. */
 function readLines(file: string): { line: number; value: Record<string, unknown> }[] {
   let text: string;
   try {

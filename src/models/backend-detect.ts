@@ -58,7 +58,7 @@ function findFile(folder: string, name: string, depth = 3): string | undefined {
 function nativeAvailable(): { name: string; folder: string } | undefined {
   for (const name of nativePackages) {
     const folder = packageFolder(name);
-    // The package can resolve while its install script failed to fetch the binding; then it cannot load.
+    // The package can resolve while its install script failed to fetch the binding, and then it cannot load.
     if (folder !== undefined && findFile(path.join(folder, "lib"), "tfjs_binding.node") !== undefined) {
       return { name, folder };
     }

@@ -16,7 +16,7 @@ export function activeBackend(): DetectedBackend | undefined {
 
 /**
  * Loads and selects the backend (native TensorFlow, then wasm, then cpu, or the one `requested`), logs the choice
- * to stderr and returns it. Calling it again returns the first choice; asking for a different one then is an error.
+ * to stderr and returns it. Calling it again returns the first choice, and requesting a different one then raises an error.
  */
 export async function initBackend(requested?: string, log: (line: string) => void = defaultLog): Promise<DetectedBackend> {
   if (initialized !== undefined) {
@@ -72,7 +72,7 @@ let workaroundsRegistered = false;
 
 /**
  * tfjs-backend-wasm 4.22 has no UnsortedSegmentSum (so tf.gather has no gradient), and its BatchMatMul only uses
- * XNNPACK for a single untransposed 2-D product; every other case runs a scalar loop about 10x slower. These
+ * XNNPACK for a single untransposed 2-D product. Every other case runs a scalar loop about 10x slower. These
  * kernels fill the first gap and send every batched or transposed product through XNNPACK slice by slice.
  */
 export function registerWasmWorkarounds(): void {
@@ -152,7 +152,7 @@ export function registerWasmWorkarounds(): void {
 }
 
 /**
- * The stock 2-D transpose writes in a strided pattern; viewing (R, C) as (I, R/I, C) and permuting to (C, I, R/I)
+ * The stock 2-D transpose writes in a strided pattern. Viewing (R, C) as (I, R/I, C) and permuting to (C, I, R/I)
  * gives the same result about 3x faster for the sizes of a training step.
  */
 function blockedTranspose(args: KernelArgs, stock: tf.KernelConfig): tf.TensorInfo {
@@ -174,7 +174,7 @@ function blockedTranspose(args: KernelArgs, stock: tf.KernelConfig): tf.TensorIn
 }
 
 /**
- * Gathers whole rows (axis 0, the embedding lookup) by copying each row; the stock kernel's per-element loop is
+ * Gathers whole rows (axis 0, the embedding lookup) by copying each row, because the stock kernel's per-element loop is
  * about 20x slower for an embedding table.
  */
 function rowGather(args: KernelArgs, backend: WasmBackend, stock: tf.KernelConfig): tf.TensorInfo {

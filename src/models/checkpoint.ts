@@ -50,7 +50,7 @@ export function readCheckpointTensors(folder: string): { tensors: TensorFile; so
   return { tensors, source: shards.length === 1 ? path.join(folder, shards[0]!) : `${folder} (shards ${shards.join(", ")})` };
 }
 
-/** Loads a Hugging Face T5 v1.1 folder (config.json plus safetensors; F32, F16 or BF16 tensors become float32). */
+/** Loads a Hugging Face T5 v1.1 folder (config.json plus safetensors, whose F32, F16 or BF16 tensors become float32). */
 export function loadT5(folder: string, seed = 0): T5Model {
   const configFile = path.join(folder, "config.json");
   const config = parseT5Config(readJson(configFile), configFile);

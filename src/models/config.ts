@@ -3,7 +3,7 @@
 export interface T5Config {
   vocab_size: number;
   d_model: number;
-  /** Width of one attention head; `num_heads * d_kv` may differ from `d_model`. */
+  /** Width of one attention head. `num_heads * d_kv` may differ from `d_model`. */
   d_kv: number;
   d_ff: number;
   num_heads: number;

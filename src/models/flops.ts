@@ -5,7 +5,7 @@ export interface StepShape {
   batch: number;
   inputLength: number;
   targetLength: number;
-  /** "t5": plain T5; "hyper_prefix" / "hyper_lora": a hypermodel generating PEFT parameters for the same batch. */
+  /** Model: "t5" is plain T5, and "hyper_prefix" / "hyper_lora" add a hypermodel generating PEFT parameters for the same batch. */
   model: "t5" | "hyper_prefix" | "hyper_lora";
   /** Few-shot input length read by the hypermodel encoder (hypermodels only). */
   fewShotLength?: number;
@@ -15,7 +15,7 @@ export interface StepShape {
   mode: "train-all" | "train-hyper" | "forward";
 }
 
-/** Forward FLOPs of a T5 encoder-decoder; `prefixLength` adds key columns to every self-attention. */
+/** Returns the forward FLOPs of a T5 encoder-decoder, where `prefixLength` adds key columns to every self-attention. */
 function t5ForwardFlops(config: T5Config, inputLength: number, targetLength: number, prefixLength: number, withHead: boolean): number {
   const inner = innerWidth(config);
   const d = config.d_model;

@@ -70,7 +70,7 @@ export function prefixHeadShapes(config: T5Config): Map<string, number[]> {
 
 /**
  * Prefixes from representations (batch, 2P, d_model): the first P rows feed the encoder heads, the last P the
- * decoder heads; each head's (batch, P, L·inner) output is split per layer into (batch, P, inner).
+ * decoder heads. Each head's (batch, P, L·inner) output is split per layer into (batch, P, inner).
  */
 export function prefixesFromRepresentations(variables: Map<string, tf.Variable>, config: T5Config, representations: tf.Tensor3D): Record<string, tf.Tensor> {
   const [batch, tokens] = representations.shape;
@@ -91,7 +91,7 @@ export function prefixesFromRepresentations(variables: Map<string, tf.Variable>,
   return out;
 }
 
-/** The LoRA heads: one per (attention group, q or v); groups are encoder self, decoder self and decoder cross attention. */
+/** LoRA heads, one per (attention group, q or v). The groups are encoder self, decoder self and decoder cross attention. */
 export const loraGroups = [
   { name: "encoder_self", stack: "encoder", kind: "SelfAttention" },
   { name: "decoder_self", stack: "decoder", kind: "SelfAttention" },
@@ -121,7 +121,7 @@ export function loraTokenCount(config: T5Config): number {
  * LoRA tensors from representations (batch, L_enc + 2 L_dec, d_model), one row per targeted module. Each head
  * gives r·(inner + d_model) numbers per row: the up map B (out, r) and the down map A (r, in). B is scaled by the
  * head's learned per-layer gate tanh(g_l).
- * NOTE: the gate multiplies B only, so the weight delta is linear in it; HyperTuning's figure 9 does not say
+ * NOTE: the gate multiplies B only, so the weight delta is linear in it. HyperTuning's figure 9 does not say
  * which of the two maps it scales.
  */
 export function loraFromRepresentations(variables: Map<string, tf.Variable>, config: T5Config, rank: number, representations: tf.Tensor3D): Record<string, tf.Tensor> {

@@ -1,8 +1,8 @@
 /**
  * HyperT5 (HyperTuning, Phang et al. 2022, section 4 and appendix C): an encoder-decoder initialized from the
- * downstream T5. The encoder reads few-shot examples; the decoder, without its causal mask, reads a fixed set of
+ * downstream T5. The encoder reads few-shot examples. The decoder, without its causal mask, reads a fixed set of
  * learned input embeddings (2P for prefixes, one per targeted attention module for LoRA) and attends to the
- * encoder; heads turn its outputs into PEFT parameters for every example of the batch.
+ * encoder, and heads turn its outputs into PEFT parameters for every example of the batch.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -62,7 +62,7 @@ export class HyperT5 {
     return this.kind === "prefix" ? 2 * this.prefixLength : loraTokenCount(this.config);
   }
 
-  /** A hypermodel whose body copies the downstream model; heads and decoder embeddings are new. */
+  /** Creates a hypermodel whose body copies the downstream model, with new heads and decoder embeddings. */
   static fromDownstream(downstream: T5Model, options: HyperT5Options): HyperT5 {
     const body = downstream.clone(childSeed(options.seed, "hypermodel dropout"));
     body.params.get("lm_head.weight")?.dispose();
@@ -143,7 +143,7 @@ export class HyperT5 {
     fs.writeFileSync(path.join(folder, "hypermodel.json"), JSON.stringify(settings, null, 2) + "\n");
   }
 
-  /** Loads a folder written by `save`; a missing, extra or misshaped tensor is an error naming it. */
+  /** Loads a folder written by `save`. A missing, extra or misshaped tensor raises an error naming it. */
   static load(folder: string, seed = 0): HyperT5 {
     const configFile = path.join(folder, "config.json");
     const settingsFile = path.join(folder, "hypermodel.json");

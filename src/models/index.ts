@@ -5,10 +5,10 @@
 
 /** Cheap backend choice for stage keys (no tfjs import): `detectBackend(requested?) → {name, packages}`. */
 export { detectBackend, type BackendName, type DetectedBackend } from "./backend-detect.js";
-/** Loads and selects the backend (tensorflow → wasm → cpu, or the requested one) and logs it; `activeBackend()` returns it. */
+/** Loads and selects the backend (tensorflow → wasm → cpu, or the requested one) and logs it, and `activeBackend()` returns it. */
 export { initBackend, activeBackend } from "./backend.js";
 
-/** T5 config with Hugging Face field names; `parseT5Config(json, source)` validates one; `configToHuggingFace` writes one. */
+/** T5 config with Hugging Face field names, validated by `parseT5Config(json, source)` and written by `configToHuggingFace`. */
 export { parseT5Config, configToHuggingFace, innerWidth, type T5Config } from "./config.js";
 
 /** The T5 model (`T5Model.create(config, seed)`, `.forward`, `.loss`, `.encode`, `.decode`), batches and PEFT parameter maps. */

@@ -15,7 +15,7 @@ export interface InferenceOptions {
   batchSize?: number;
 }
 
-/** Pads rows of token ids with `pad` to a rectangle; returns the ids and the 1/0 mask. */
+/** Pads rows of token ids with `pad` to a rectangle and returns the ids and the 1/0 mask. */
 export function padRows(rows: number[][], pad: number): { ids: number[][]; mask: number[][] } {
   const width = Math.max(1, ...rows.map((row) => row.length));
   return {

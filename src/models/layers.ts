@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Large negative score for blocked attention entries; exp() of it is exactly 0 in float32. */
+/** Large negative score for blocked attention entries, whose exp() is exactly 0 in float32. */
 export const blockedScore = -1e9;
 
 /** RMS layer norm: `w * x / sqrt(mean(x²) + eps)`, no mean subtraction, no bias. */
@@ -29,7 +29,7 @@ export function linearWithBias(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor)
 
 /**
  * A LoRA-adapted projection `x Wᵀ + scale (x Aᵀ) Bᵀ` without forming W + BA. A of shape (r, in) and B of shape
- * (out, r) are shared by the batch; (batch, r, in) and (batch, out, r) give every row its own adapter.
+ * (out, r) are shared by the batch, while (batch, r, in) and (batch, out, r) give every row its own adapter.
  */
 export function loraLinear(x: tf.Tensor, weight: tf.Tensor, a: tf.Tensor | undefined, b: tf.Tensor | undefined, scale: number): tf.Tensor {
   const base = linear(x, weight);
@@ -130,7 +130,7 @@ export function prefixForBatch(prefix: tf.Tensor, batch: number): tf.Tensor {
  * Summed cross-entropy of `logits` (rows, vocab) against `targets` (rows) weighted by `weights` (rows, 0 for
  * ignored positions). The forward pass goes through Softmax and the gradient is `(p - onehot)·w`: on wasm,
  * Softmax is far faster than the Exp and Log of a log-softmax over a large vocabulary.
- * NOTE: the value clamps a probability below 1e-30 (its gradient is exact); use `logSoftmax` for scoring.
+ * NOTE: the value clamps a probability below 1e-30 (its gradient is exact), so scoring uses `logSoftmax` instead.
  */
 export function weightedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
   const [rows, vocab] = logits.shape;
@@ -139,13 +139,13 @@ export function weightedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, 
     const flatIndex = tf.add(tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocab, "int32")), targets);
     const picked = tf.gather(tf.reshape(probabilities, [-1]), flatIndex);
     const value = tf.sum(tf.mul(tf.neg(tf.log(tf.maximum(picked, 1e-30))), weights));
-    // Tensors captured from outside would be freed after the forward pass; saved ones live until the backward pass.
+    // Tensors captured from outside would be freed after the forward pass, but saved ones live until the backward pass.
     save([probabilities, targets, weights]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [savedProbabilities, savedTargets, savedWeights] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor];
-        // tfjs-backend-wasm's OneHot ignores a float32 dtype; build it as int32 and cast.
+        // tfjs-backend-wasm's OneHot ignores a float32 dtype, so this builds it as int32 and casts.
         const oneHot = tf.cast(tf.oneHot(savedTargets, vocab), "float32");
         const scale = tf.mul(tf.reshape(savedWeights, [rows, 1]), dy);
         return [tf.mul(tf.sub(savedProbabilities, oneHot), scale)];

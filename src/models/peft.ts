@@ -21,7 +21,7 @@ export interface TunableModule {
   readonly config: T5Config;
   /** Trainable variables by name (the names used in its file). */
   readonly variables: Map<string, tf.Variable>;
-  /** PEFT parameters shared by the whole batch; call inside tf.tidy or a gradient function. */
+  /** Returns PEFT parameters shared by the whole batch. Call it inside tf.tidy or a gradient function. */
   parameters(): PeftParameters;
   /** Writes the module: a safetensors file for prefixes, a PEFT folder for LoRA. */
   save(target: string): Promise<void>;
@@ -205,7 +205,7 @@ export class Lora implements TunableModule {
 
   /**
    * Reads a Hugging Face PEFT LoRA folder (`adapter_config.json` + `adapter_model.safetensors`) whose targets are
-   * T5's q and v; tensor names may carry PEFT's `base_model.model.` prefix.
+   * T5's q and v. Tensor names may carry PEFT's `base_model.model.` prefix.
    */
   static load(config: T5Config, folder: string): Lora {
     const configFile = path.join(folder, "adapter_config.json");

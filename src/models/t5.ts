@@ -24,7 +24,7 @@ import { newVariable } from "./variables.js";
 
 /**
  * PEFT parameters by tensor name: `<self-attention module>.prefix_k|prefix_v` of shape (P, inner) and
- * `<attention module>.{q,v}.lora_A.weight` (r, in) / `.lora_B.weight` (out, r); a leading batch axis gives every
+ * `<attention module>.{q,v}.lora_A.weight` (r, in) / `.lora_B.weight` (out, r). A leading batch axis gives every
  * batch row its own tensors.
  */
 export interface PeftParameters {
@@ -33,11 +33,11 @@ export interface PeftParameters {
   loraScale?: number;
 }
 
-/** A training or evaluation batch; token ids are int32 (batch, length). */
+/** A training or evaluation batch of int32 token ids (batch, length). */
 export interface T5Batch {
   inputIds: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
-  /** Targets; -100 marks ignored positions. */
+  /** Target ids, where -100 marks ignored positions. */
   labels?: tf.Tensor2D;
   /** Defaults to `shiftRight(labels)`. */
   decoderInputIds?: tf.Tensor2D;
@@ -162,7 +162,7 @@ export class T5Model {
 
   /**
    * A model from named float32 arrays (e.g. a safetensors file named `source` in errors). Hugging Face's
-   * duplicated `encoder.embed_tokens.weight` / `decoder.embed_tokens.weight` are ignored; a missing, extra or
+   * duplicated `encoder.embed_tokens.weight` / `decoder.embed_tokens.weight` are ignored, and a missing, extra or
    * misshaped tensor is an error.
    */
   static fromTensors(config: T5Config, tensors: TensorFile, source: string, seed = 0): T5Model {
@@ -332,7 +332,7 @@ export class T5Model {
     return linear(hidden, this.parameter("lm_head.weight")) as tf.Tensor3D;
   }
 
-  /** Logits (batch, target length, vocab); call inside tf.tidy. */
+  /** Computes logits (batch, target length, vocab). Call it inside tf.tidy. */
   forward(batch: T5Batch, options: ForwardOptions = {}): tf.Tensor3D {
     const decoderInputIds = batch.decoderInputIds ?? (batch.labels !== undefined ? shiftRight(batch.labels, this.config) : undefined);
     if (decoderInputIds === undefined) throw new Error("A T5 batch needs labels or decoderInputIds.");
@@ -340,7 +340,7 @@ export class T5Model {
     return this.decode(encoderStates, batch.attentionMask, decoderInputIds, options);
   }
 
-  /** Mean cross-entropy over label positions that are not -100; call inside tf.tidy or a gradient function. */
+  /** Computes the mean cross-entropy over label positions that are not -100. Call it inside tf.tidy or a gradient function. */
   loss(batch: T5Batch, options: ForwardOptions = {}): tf.Scalar {
     if (batch.labels === undefined) throw new Error("T5Model.loss needs labels.");
     return labelLoss(this.forward(batch, options), batch.labels);

@@ -11,14 +11,14 @@ import { newVariable, tensorsToFile } from "./variables.js";
 
 export interface TrainerOptions {
   learningRate: number;
-  /** Steps of the whole run; the learning rate decays linearly to 0 at this step. */
+  /** Steps of the whole run. The learning rate decays linearly to 0 at this step. */
   totalSteps: number;
   /** Linear warm-up from 0 over this many steps (default 0). */
   warmupSteps?: number;
   beta1?: number;
   beta2?: number;
   epsilon?: number;
-  /** Decoupled weight decay (AdamW); default 0. */
+  /** Decoupled weight decay (AdamW), 0 by default. */
   weightDecay?: number;
   /** Clip the global gradient norm to this value (default: no clipping). */
   clipNorm?: number;
@@ -45,7 +45,7 @@ export class Trainer {
   private readonly firstMoment = new Map<string, tf.Variable>();
   private readonly secondMoment = new Map<string, tf.Variable>();
 
-  /** Trains `variables` (by unique name); other variables read by the loss stay frozen. */
+  /** Trains `variables` (by unique name), while other variables read by the loss stay frozen. */
   constructor(readonly variables: Map<string, tf.Variable>, readonly options: TrainerOptions) {
     for (const [name, variable] of variables) {
       this.firstMoment.set(name, newVariable(tf.zerosLike(variable), `adam.m.${name}`, false));
@@ -55,7 +55,7 @@ export class Trainer {
 
   /**
    * One optimizer step: the gradients of each micro-batch loss are summed and averaged (gradient accumulation),
-   * then Adam updates the variables. Each loss function builds its own tensors; they are freed afterwards.
+   * then Adam updates the variables. Each loss function builds its own tensors, and they are freed afterwards.
    */
   trainStep(microBatchLosses: (() => tf.Scalar)[]): StepResult {
     if (microBatchLosses.length === 0) throw new Error("trainStep needs at least one micro-batch loss.");
@@ -131,7 +131,7 @@ export class Trainer {
     fs.rmSync(previous, { recursive: true, force: true });
   }
 
-  /** Restores a checkpoint written by `save`; returns false when `folder` does not exist. */
+  /** Restores a checkpoint written by `save` and returns false when `folder` does not exist. */
   restore(folder: string): boolean {
     if (!fs.existsSync(path.join(folder, "state.json"))) return false;
     const state = JSON.parse(fs.readFileSync(path.join(folder, "state.json"), "utf8")) as { step?: unknown };

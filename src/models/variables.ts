@@ -20,7 +20,7 @@ export async function tensorsToFile(tensors: Map<string, tf.Tensor> | Record<str
   return out;
 }
 
-/** Checks that `file` holds exactly the `expected` names and shapes; errors name `source` and the tensor. */
+/** Checks that `file` contains exactly the `expected` names and shapes. Errors name `source` and the tensor. */
 export function checkTensorNames(file: TensorFile, expected: Map<string, number[]>, source: string): void {
   for (const name of file.keys()) if (!expected.has(name)) throw new Error(`${source}: unexpected tensor "${name}".`);
   for (const [name, shape] of expected) {
