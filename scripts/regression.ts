@@ -22,6 +22,7 @@ Runs \`node dist/pipeline.js run --profile PROFILE\` (cached stages are reused),
 the profile's report with the baseline: every table cell of ours (scores in %, higher is better) and every
 final training loss (lower is better). A metric that moved in its bad direction by more than its tolerance, or
 that is missing, fails the check (exit code 1). Tolerances are declared per metric in the baseline file.
+Exit code 2 means the check could not run: the pipeline failed, or no report or baseline was found.
 
 Options:
   --profile NAME      profile to run (default: smoke)
@@ -47,7 +48,17 @@ async function runPipeline(profile: string, artifactsDir: string): Promise<boole
   return result.exitCode === 0;
 }
 
+/** Runs the check; an error in reading the report or the baseline is printed and gives exit code 2. */
 async function main(argv: string[]): Promise<number> {
+  try {
+    return await check(argv);
+  } catch (error) {
+    process.stderr.write(`regression: ${(error as Error).message}\n`);
+    return 2;
+  }
+}
+
+async function check(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({

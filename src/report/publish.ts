@@ -24,7 +24,12 @@ export function readReportJson(folder: string): Report {
   } catch {
     throw new PublishError(`No report found: ${file} does not exist. Run the pipeline for the profile first.`);
   }
-  const data: unknown = JSON.parse(text);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new PublishError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
   validateReport(data, file);
   return data;
 }

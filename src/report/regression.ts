@@ -117,7 +117,12 @@ const validateBaseline = new Ajv({ allErrors: true, allowUnionTypes: true }).com
 
 /** Reads and validates a baseline file; errors name the file and every invalid field. */
 export function readBaseline(file: string): Baseline {
-  const data: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`Invalid baseline ${file}: ${(error as Error).message}`);
+  }
   if (!validateBaseline(data)) {
     const problems = (validateBaseline.errors ?? []).map((error) => `  ${error.instancePath || "/"}: ${error.message ?? "invalid"}`);
     throw new Error(`Invalid baseline ${file}:\n${problems.join("\n")}`);

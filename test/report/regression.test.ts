@@ -158,6 +158,12 @@ describe("regression command", () => {
     expect(worse.status).toBe(1);
     expect(worse.stdout).toMatch(/^worse\s+p3: HyperT5-Prefix \[average\]\s+41\s+38\s+-3\s+2$/m);
     expect(worse.stdout).toContain("FAILED");
+
+    // A broken baseline file is an error of the check itself (exit code 2), not a regression.
+    fs.writeFileSync(baselineFile, "{ not json");
+    const broken = run(common);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain(`Invalid baseline ${baselineFile}`);
   });
 
   it("reports a missing baseline", () => {
