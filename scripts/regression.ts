@@ -33,6 +33,9 @@ Options:
   --artifacts DIR     artifacts folder (default: $HYPERTUNE_ARTIFACTS or artifacts/)
   --skip-run          compare the newest report already in the artifacts folder without running the pipeline
   --report-dir DIR    where to copy the compared report (default: reports/PROFILE)
+  --backend NAME      tensor backend for the pipeline run: tensorflow, wasm or cpu (default: the backend
+                      recorded in the baseline, so the values are comparable; when writing a baseline, the
+                      pipeline's own choice)
   -h, --help          show this help
 `;
 
@@ -41,14 +44,26 @@ function defaultArtifacts(): string {
   return fromEnvironment !== undefined && fromEnvironment !== "" ? path.resolve(fromEnvironment) : path.join(projectRoot, "artifacts");
 }
 
-async function runPipeline(profile: string, artifactsDir: string): Promise<boolean> {
+async function runPipeline(profile: string, artifactsDir: string, backend: string | undefined): Promise<boolean> {
   const args = [path.join(projectRoot, "dist", "pipeline.js"), "run", "--profile", profile, "--artifacts", artifactsDir];
+  if (backend !== undefined) args.push("--backend", backend);
   process.stdout.write(`Running: node ${args.map((arg) => path.relative(process.cwd(), arg) || arg).join(" ")}\n`);
   const result = await execa(process.execPath, args, { cwd: projectRoot, stdio: "inherit", reject: false });
   return result.exitCode === 0;
 }
 
 /** Runs the check; an error in reading the report or the baseline is printed and gives exit code 2. */
+/**
+ * The backend recorded in the baseline, so that a comparison runs on the backend the baseline values came from;
+ * undefined (the pipeline's own choice) when writing a new baseline or when none is recorded.
+ */
+function baselineBackend(baselineFile: string, updating: boolean | undefined): string | undefined {
+  if (updating === true || !fs.existsSync(baselineFile)) return undefined;
+  const recorded = readBaseline(baselineFile).backend;
+  // A report names a backend the report stage detected itself as "<name> (detected by the report stage)".
+  return typeof recorded === "string" ? recorded.split(/[ ,]/)[0] : undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
     return await check(argv);
@@ -70,6 +85,7 @@ async function check(argv: string[]): Promise<number> {
         artifacts: { type: "string" },
         "skip-run": { type: "boolean", default: false },
         "report-dir": { type: "string" },
+        backend: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -86,7 +102,8 @@ async function check(argv: string[]): Promise<number> {
   const baselineFile = path.resolve(values.baseline ?? path.join(projectRoot, "reports", "baseline", `${profile}.json`));
   const reportDir = path.resolve(values["report-dir"] ?? path.join(projectRoot, "reports", profile));
 
-  if (!values["skip-run"] && !(await runPipeline(profile, artifactsDir))) {
+  const backend = values.backend ?? baselineBackend(baselineFile, values["update-baseline"]);
+  if (!values["skip-run"] && !(await runPipeline(profile, artifactsDir, backend))) {
     process.stderr.write(`regression: the pipeline run of profile "${profile}" failed; see its output above.\n`);
     return 2;
   }

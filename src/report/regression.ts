@@ -27,6 +27,8 @@ export interface Baseline {
   createdAt: string;
   gitCommit: string | null;
   stageKeysDigest: string;
+  /** Tensor backend of the run the values come from; other backends round differently. */
+  backend?: string | null;
   metrics: { [name: string]: BaselineMetric };
 }
 
@@ -83,6 +85,7 @@ export function baselineFromReport(report: Report, previous: Baseline | undefine
     createdAt: now.toISOString(),
     gitCommit: report.provenance.gitCommit,
     stageKeysDigest: report.provenance.stageKeysDigest,
+    backend: report.provenance.backend,
     metrics,
   };
 }
@@ -97,6 +100,7 @@ const baselineSchema = {
     createdAt: { type: "string" },
     gitCommit: { type: ["string", "null"] },
     stageKeysDigest: { type: "string" },
+    backend: { type: ["string", "null"] },
     metrics: {
       type: "object",
       additionalProperties: {

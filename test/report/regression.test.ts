@@ -100,6 +100,8 @@ describe("baseline", () => {
     expect(written.metrics["p3: HyperT5-Prefix [anli]"]).toEqual({ value: 40, direction: "higher-is-better", tolerance: 5 });
     expect(written.metrics["training: hyperpretrain/hyper-prefix [finalLoss]"]).toEqual({ value: 4, direction: "lower-is-better", tolerance: 0.2 });
     expect(Object.keys(written.metrics)).toHaveLength(reportMetrics(report).size);
+    // The fixtures record the cpu backend in every manifest.
+    expect(written.backend).toBe("cpu");
   });
 
   it("keeps tolerances already declared", async () => {
