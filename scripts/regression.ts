@@ -54,8 +54,8 @@ async function runPipeline(profile: string, artifactsDir: string, backend: strin
 
 /** Runs the check; an error in reading the report or the baseline is printed and gives exit code 2. */
 /**
- * The backend recorded in the baseline, so that a comparison runs on the backend the baseline values came from;
- * undefined (the pipeline's own choice) when writing a new baseline or when none is recorded.
+ * Reads the backend recorded in the baseline, so that a comparison runs on the backend its values came from.
+ * Returns undefined, the pipeline's own choice, when writing a new baseline or when none is recorded.
  */
 function baselineBackend(baselineFile: string, updating: boolean | undefined): string | undefined {
   if (updating === true || !fs.existsSync(baselineFile)) return undefined;
