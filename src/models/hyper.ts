@@ -176,3 +176,13 @@ export class HyperT5 {
     for (const variable of this.extra.values()) variable.dispose();
   }
 }
+
+/**
+ * Returns the variables a hypermodel training step updates: the hypermodel's alone (HyperT5-Prefix, HyperT5-LoRA,
+ * downstream frozen), or with the downstream model's under `downstream.` names for the "+" variants.
+ */
+export function hyperTrainingVariables(hyper: HyperT5, downstream: T5Model, trainDownstream: boolean): Map<string, tf.Variable> {
+  const variables = hyper.variables;
+  if (trainDownstream) for (const [name, variable] of downstream.params) variables.set(`downstream.${name}`, variable);
+  return variables;
+}

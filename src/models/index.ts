@@ -46,6 +46,8 @@ export {
 
 /** `HyperT5.fromDownstream(t5, {kind, prefixLength | loraRank, seed})`, `.generate(fewShotIds, mask)` → per-example PEFT parameters. */
 export { HyperT5, type HyperKind, type HyperT5Options } from "./hyper.js";
+/** The variables a hypermodel step trains: the hypermodel's, plus the downstream model's for HyperT5-Prefix+ / HyperT5-LoRA+. */
+export { hyperTrainingVariables } from "./hyper.js";
 
 /** Drops the batch axis of single-row generated PEFT parameters (to share them over a batch). */
 export { squeezeBatch } from "./heads.js";

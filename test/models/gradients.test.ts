@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   HyperT5,
+  hyperTrainingVariables,
   initBackend,
   Lora,
   PrefixFlat,
@@ -92,8 +93,9 @@ describe("gradient coverage", () => {
       const loss = (): tf.Scalar => model.loss(batch, { peft: hyper.generate(fewShot.ids, fewShot.mask) });
       if (kind === "lora") oneStep(hyper.variables, loss);
       expect(zeroGradients(hyper.variables, loss)).toEqual([]);
-      const everything = new Map([...hyper.variables, ...[...model.params].map(([name, v]) => [`downstream.${name}`, v] as const)]);
-      expect(zeroGradients(everything, loss)).toEqual([]);
+      const plus = hyperTrainingVariables(hyper, model, true);
+      expect(plus.size).toBe(hyper.variables.size + model.params.size);
+      expect(zeroGradients(plus, loss)).toEqual([]);
       hyper.dispose();
     });
   }
