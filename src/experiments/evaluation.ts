@@ -87,6 +87,11 @@ function peftFor(model: EvaluatedModel, examples: ModelExample[], pad: number): 
   return undefined;
 }
 
+/** Decoded text; an empty generation (EOS first) is the empty string, which the tokenizer library rejects as input. */
+function decodeText(tokenizer: TextTokenizer, ids: readonly number[]): string {
+  return ids.length === 0 ? "" : tokenizer.decode(ids);
+}
+
 function argmax(values: readonly number[]): number {
   let best = 0;
   values.forEach((value, index) => {
@@ -163,14 +168,14 @@ function predictTask(options: EvaluationOptions, task: TokenizedTask, count: num
       indices.forEach((index, i) => {
         const references = task.test[index]!.references;
         if (scores !== undefined) {
-          const choiceTexts = choices[i]!.map((choice) => tokenizer.decode(choice));
+          const choiceTexts = choices[i]!.map((choice) => decodeText(tokenizer, choice));
           const prediction = choiceTexts[argmax(scores[i]!)]!;
           const gold = choiceTexts[goldChoice(task, index, choiceTexts, references)]!;
           result.predictions.push(prediction);
           result.golds.push(gold);
           result.records.push({ task: task.name, index, prediction, references, score: prediction === gold ? 1 : 0, choiceScores: scores[i]! });
         } else {
-          const prediction = tokenizer.decode(generated![i]!);
+          const prediction = decodeText(tokenizer, generated![i]!);
           result.predictions.push(prediction);
           result.golds.push(references[0] ?? "");
           result.records.push({ task: task.name, index, prediction, references, score: 0 });
