@@ -91,4 +91,32 @@ describe("resolvePipeline", () => {
     profile.mtf.training.microBatchSize = 3;
     await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/mtf\/training\/microBatchSize/);
   });
+
+  it("rejects a sweep step equal to the full hyperpretraining", async () => {
+    const profile = loadProfile("smoke");
+    profile.mtf.hyperpretrainStepsSweep = [profile.hyperpretrain.training.steps];
+    await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/main P3 runs already evaluate/);
+  });
+
+  it("rejects a run whose collection is not named", async () => {
+    const profile = loadProfile("smoke");
+    delete profile.data.collections.sni;
+    await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/needs data\/collections\/sni/);
+  });
+
+  it("rejects the t5 tokenizer without its download", async () => {
+    const profile = loadProfile("t5-xl");
+    delete profile.data.downloads["t5-tokenizer"];
+    await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/source "t5-tokenizer"/);
+  });
+
+  it("records hyperpretraining steps on hypermodel evaluations", async () => {
+    const { stages } = await resolvePipeline(loadProfile("smoke"), { projectRoot });
+    const params = (id: string) => stages.find((stage) => stage.id === id)!.params;
+    expect(params("eval/p3/hyper-prefix").hyperpretrainSteps).toBe(4);
+    expect(params("eval/p3/hyper-prefix/hyperpretrain-0").hyperpretrainSteps).toBe(0);
+    expect(params("eval/p3/hyper-prefix/hyperpretrain-2").hyperpretrainSteps).toBe(2);
+    expect(params("eval/p3/hyper-prefix/prefix-only").hyperpretrainVariant).toBe("prefix-only");
+    expect(params("eval/p3/t5-mtf").hyperpretrainSteps).toBe(null);
+  });
 });
