@@ -95,7 +95,7 @@ export function writeIndex(publishedRoot: string): void {
     "",
     "Each folder is a copy of a finished pipeline report, named `<date>-<stage keys digest>`. Published folders are never overwritten.",
     "",
-    indexRow(["Report", "Profile", "Generated (UTC)", "Commit", "Backend", "HyperT5-Prefix P3 AVG", "Stage wall time"]),
+    indexRow(["Report", "Profile", "Generated (UTC)", "Commit", "Backend", "HyperT5-Prefix P3 AVG", "Stage time, summed"]),
     indexRow(["---", "---", "---", "---", "---", "---:", "---:"]),
   ];
   for (const name of folders) {
