@@ -21,6 +21,7 @@ const report: StageKind = {
       profile,
       inputs: context.inputs,
       projectRoot,
+      // NOTE: the engine does not set HYPERTUNE_RUN_STARTED yet, so the report lists cache hits as unknown.
       runStartedAt: process.env.HYPERTUNE_RUN_STARTED,
       fallbackBackend: `${detectBackend(process.env.HYPERTUNE_BACKEND).name} (detected by the report stage)`,
     });
