@@ -221,24 +221,27 @@ const appendedScoreStep = 0.0001;
 
 /**
  * Makes the scores of the characters the trainer adds deterministic. The trainer gives every required character
- * that is not a trained piece the lowest piece score plus a multiple of 0.0001, in hash-set order, which changes
- * from run to run. This hands the same scores out by descending frequency in the training text instead.
+ * that is not a trained piece a score near its lowest piece score, on a grid 0.0001 apart, in hash-set order, which
+ * changes from run to run. This finds those characters (the largest set of low-scoring single characters on one
+ * such grid) and hands the same scores out by descending frequency in the training text instead.
  */
 function orderAppendedCharacters(vocab: [string, number][], counts: Map<string, number>): [string, number][] {
-  const isCharacter = (piece: string): boolean => Array.from(piece).length === 1;
-  const multiCharacterScores = vocab.filter(([piece]) => !isCharacter(piece)).map(([, score]) => score);
-  if (multiCharacterScores.length === 0) return vocab;
-  const minimum = Math.min(...multiCharacterScores);
-  const characterCount = vocab.filter(([piece]) => isCharacter(piece)).length;
-  const window = (characterCount + 1) * appendedScoreStep;
-  const isAppended = ([piece, score]: [string, number]): boolean =>
-    isCharacter(piece) && Math.abs(score - minimum) <= window + 1e-9;
-  const appended = vocab.filter(isAppended);
+  const characters = vocab.filter(([piece]) => Array.from(piece).length === 1).sort((left, right) => left[1] - right[1]);
+  let appended: [string, number][] = [];
+  // The lowest character is normally on the grid, but a trained character can score lower, so a few bases are tried.
+  for (const [, base] of characters.slice(0, 5)) {
+    const onGrid = characters.filter(([, score]) => {
+      const steps = (score - base) / appendedScoreStep;
+      return steps > -0.5 && steps < characters.length && Math.abs(steps - Math.round(steps)) < 1e-4;
+    });
+    if (onGrid.length > appended.length) appended = onGrid;
+  }
+  if (appended.length < 2) return vocab;
   const scores = appended.map(([, score]) => score).sort((left, right) => right - left);
-  const characters = appended
+  const byFrequency = appended
     .map(([piece]) => piece)
     .sort((left, right) => (counts.get(right) ?? 0) - (counts.get(left) ?? 0) || compareCodeUnits(left, right));
-  const reassigned = new Map(characters.map((character, index) => [character, scores[index]!]));
+  const reassigned = new Map(byFrequency.map((character, index) => [character, scores[index]!]));
   return vocab.map(([piece, score]): [string, number] => [piece, reassigned.get(piece) ?? score]);
 }
 
