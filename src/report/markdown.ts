@@ -46,12 +46,12 @@ function renderTable(table: ReportTable, paperModelLabel: string | null): string
   }
   const details = table.rows.filter((row) => row.detail !== undefined);
   lines.push("");
-  const hasMissing = table.rows.some(
-    (row) => ids.some((id) => row.cells !== null && row.cells[id] == null) || ids.some((id) => row.reference !== undefined && row.reference.cells[id] == null),
-  );
+  const oursMissing = table.rows.some((row) => row.cells !== null && ids.some((id) => row.cells![id] == null));
+  const paperMissing = table.rows.some((row) => row.reference !== undefined && ids.some((id) => row.reference!.cells[id] == null));
   for (const footnote of table.footnotes) {
-    if (footnote !== missingFootnote || hasMissing) lines.push(`${footnote}  `);
+    if (footnote !== missingFootnote || oursMissing) lines.push(`${footnote}  `);
   }
+  if (paperMissing) lines.push("— in a *paper* row: HyperTuning prints no number for this column.  ");
   if (table.rows.some((row) => row.reference !== undefined)) {
     lines.push(`*paper* rows: the numbers printed in HyperTuning (Phang et al., 2022) for ${paperModelLabel}, for reference; they are not results of this pipeline.  `);
   }

@@ -59,6 +59,7 @@ describe("report from upstream manifests", () => {
     expect(markdown).toContain("| HyperT5-LoRA | — | — | — | — |");
     expect(markdown).toContain("— no result");
     expect(markdown).not.toContain("paper, table");
+    expect(markdown).not.toContain("in a *paper* row");
   });
 
   it("takes the fully hyperpretrained run as main", async () => {
@@ -95,6 +96,7 @@ describe("report from upstream manifests", () => {
     const markdown = renderMarkdown(report);
     expect(markdown).toContain("| ↳ *paper, table 1* | *33.4* | *32.3* | *60.1* | *73.9* | *71.5* | *51.1* | *63.0* | *51.1* | — | *54.6* |");
     expect(markdown).toContain("they are not results of this pipeline");
+    expect(markdown).toContain("— in a *paper* row: HyperTuning prints no number for this column.");
   });
 
   it("uses table 2 and T0 for t5-xl", async () => {
