@@ -8,9 +8,24 @@ import type { JsonValue, StageDefinition, StageResource } from "../engine/stage.
 import type { HypermodelName, Profile } from "../../profiles/schema.js";
 import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "./results.js";
 
-/** Source globs of the experiment stage kinds: the stage module, the experiments, metrics, models and datasets. */
+/**
+ * Experiment modules each stage kind runs (its import closure within `src/experiments` and `src/metrics`), so a
+ * change to one kind's code leaves the other kinds cached. Keep in step with the imports of `stages/<kind>.ts`.
+ */
+const experimentModules: Record<string, string[]> = {
+  pretrain: ["pretraining", "hub-checkpoint", "objectives/*"],
+  hyperpretrain: ["hyperpretraining", "learners", "multitask", "multitask-data", "objectives/*"],
+  mtf: ["learners", "multitask", "multitask-data"],
+  eval: ["evaluation", "learners", "multitask-data", "peft-tensors"],
+  peft: ["peft-sweep", "evaluation", "learners", "multitask-data", "peft-tensors"],
+};
+const sharedExperimentModules = ["batches", "stage-inputs", "training-loop", "results"];
+const metricsKinds = new Set(["eval", "peft"]);
+
+/** Source globs of an experiment stage kind: its stage module, experiment modules, the models and the datasets. */
 function experimentCode(kind: string): string[] {
-  return [`stages/${kind}.ts`, "src/experiments/**/*.ts", "src/metrics/**/*.ts", "src/models/**/*.ts", "datasets/**/*.ts", "profiles/schema.ts"];
+  const modules = [...(experimentModules[kind] ?? []), ...sharedExperimentModules].map((name) => `src/experiments/${name}.ts`);
+  return [`stages/${kind}.ts`, ...modules, ...(metricsKinds.has(kind) ? ["src/metrics/**/*.ts"] : []), "src/models/**/*.ts", "datasets/**/*.ts"];
 }
 
 const datasetCode = (kind: string): string[] => [`stages/${kind}.ts`, "datasets/**/*.ts"];

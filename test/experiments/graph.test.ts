@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import Ajv from "ajv";
+import picomatch from "picomatch";
 import { describe, expect, it } from "vitest";
 
 import { profileSchema, resolvePipeline, type Profile } from "../../stages/index.js";
@@ -118,5 +119,28 @@ describe("resolvePipeline", () => {
     expect(params("eval/p3/hyper-prefix/hyperpretrain-2").hyperpretrainSteps).toBe(2);
     expect(params("eval/p3/hyper-prefix/prefix-only").hyperpretrainVariant).toBe("prefix-only");
     expect(params("eval/p3/t5-mtf").hyperpretrainSteps).toBe(null);
+  });
+});
+
+describe("stage code globs", () => {
+  it("cover every experiment module a stage imports", async () => {
+    const { stages } = await resolvePipeline(loadProfile("smoke"), { projectRoot });
+    for (const kind of ["pretrain", "hyperpretrain", "mtf", "eval", "peft"]) {
+      const stage = stages.find((candidate) => candidate.kind === kind)!;
+      const covered = picomatch(stage.code);
+      const pending = [`stages/${kind}.ts`];
+      const seen = new Set<string>();
+      while (pending.length > 0) {
+        const file = pending.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        expect(covered(file), `${kind} runs ${file}`).toBe(true);
+        const text = fs.readFileSync(path.join(projectRoot, file), "utf8");
+        for (const match of text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+"(\.[^"]+)\.js";/gms)) {
+          const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1]!)) + ".ts";
+          if (target.startsWith("src/experiments/") || target.startsWith("src/metrics/")) pending.push(target);
+        }
+      }
+    }
   });
 });
