@@ -8,7 +8,7 @@ import type { T5Batch } from "../models/t5.js";
 /** Ignored label id of Hugging Face losses. */
 export const ignoredLabel = -100;
 
-/** A T5 batch from input and target rows; padded target positions become -100 so the loss skips them. */
+/** Builds a T5 batch from input and target rows; padded target positions become -100, so the loss skips them. */
 export function seq2seqBatch(inputs: number[][], targets: number[][], pad: number): T5Batch {
   const padded = padRows(inputs, pad);
   const width = Math.max(1, ...targets.map((target) => target.length));

@@ -276,7 +276,7 @@ function addMultiTaskRuns(profile: Profile, graph: Builder, peftShape: JsonValue
 }
 
 /**
- * The MTF stage whose parameters initialize `method` with `init`, or undefined for a random init. HyperT5-Prefix
+ * Returns the MTF stage whose parameters initialize `method` with `init`, or undefined for a random init. HyperT5-Prefix
  * serves both prefix methods: its heads have the architecture of the Prefix-MLP reparameterization, so reusing them
  * with its decoder outputs as the embeddings is the HyperT5-Prefix-MLP initialization (HyperTuning, appendix E).
  */

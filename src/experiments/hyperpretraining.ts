@@ -29,7 +29,7 @@ export interface HyperpretrainOptions {
   seed: number;
 }
 
-/** The examples of one step: windows cut into A B C D, as model inputs (hypermodel input, B, C). */
+/** Builds the examples of one step: windows cut into A B C D, as model inputs (hypermodel input, B, C). */
 export function hyperpretrainBatch(windows: CorpusWindows, special: SpecialTokenIds, options: HyperpretrainOptions, step: number): ModelExample[] {
   const random = seededRandom(options.seed, "hyperpretrain", options.objective.variant, step);
   return Array.from({ length: options.training.batchSize }, () => {

@@ -1,8 +1,8 @@
 /**
- * What each multi-task method trains, behind one interface: the whole T5 (T5-MTF, T5-MTF-Few-shot), a Prefix-MLP
- * or LoRA module on the frozen T5 (T5-MTF (Prefix), T5-MTF (LoRA)), a hypermodel generating per-example PEFT
- * parameters for the frozen T5 (HyperT5-Prefix, HyperT5-LoRA), or a hypermodel and the T5 together
- * (HyperT5-Prefix+, HyperT5-LoRA+).
+ * The trained parts of each multi-task method, behind one interface. T5-MTF and T5-MTF-Few-shot train the whole T5.
+ * T5-MTF (Prefix) and T5-MTF (LoRA) train a Prefix-MLP or LoRA module on the frozen T5. HyperT5-Prefix and
+ * HyperT5-LoRA train a hypermodel that generates per-example PEFT parameters for the frozen T5, and their "+"
+ * variants train the hypermodel and the T5 together.
  */
 
 import fs from "node:fs";
@@ -150,7 +150,7 @@ export function randomSharedModule(downstream: T5Model, method: "t5-mtf-prefix" 
   return method === "t5-mtf-prefix" ? PrefixMlp.random(downstream.config, shape.prefixLength, seed) : Lora.random(downstream.config, shape.loraRank, seed);
 }
 
-/** What an evaluation or PEFT stage loads from an MTF stage's output. */
+/** Parts of an MTF stage's output, loaded for evaluation or PEFT initialization. */
 export interface TrainedMethod {
   outputs: MtfOutputs;
   downstream: T5Model;

@@ -27,14 +27,14 @@ export interface ModelExample {
   target: number[];
 }
 
-/** How a method uses the task's conditioning. */
+/** Input layout of a method: target input only, conditioning concatenated before it, or a separate hypermodel input. */
 export type InputStyle = "plain" | "concatenated" | "hypermodel";
 
 export function isHyperMethod(method: MtfMethod | "hyper-prefix-mlp"): boolean {
   return method.startsWith("hyper-");
 }
 
-/** How `method` reads its inputs on `dataset`. */
+/** Picks the input layout of `method` on `dataset`. */
 export function inputStyle(method: MtfMethod | "hyper-prefix-mlp", dataset: EvalDataset): InputStyle {
   if (isHyperMethod(method)) return "hypermodel";
   if (method === "t5-mtf-few-shot" || dataset.startsWith("sni/")) return "concatenated";
@@ -92,7 +92,7 @@ export class TrainingMixture {
     this.total = total;
   }
 
-  /** The example at position `draw` in [0, total) of the concatenated training splits. */
+  /** Returns the example at position `draw` in [0, total) of the concatenated training splits. */
   at(draw: number): TrainingRef {
     let low = 0;
     let high = this.#cumulative.length - 1;

@@ -32,7 +32,7 @@ export interface MtfRunOptions {
   downstream: T5Model;
   /** Output folder of the hyperpretraining stage, for hypermodel methods hyperpretrained for at least one step. */
   hyperpretrainFolder?: string;
-  /** Which hyperpretraining checkpoint to start from: 0 means none, undefined the final one. */
+  /** Hyperpretraining checkpoint to start from: 0 means none, undefined the final one. */
   hyperpretrainCheckpoint?: number;
   training: TrainingSpec;
   fewShotCount: number;
@@ -46,7 +46,7 @@ function hypermodelKind(method: MtfMethod): HypermodelName {
   return method.startsWith("hyper-prefix") ? "hyper-prefix" : "hyper-lora";
 }
 
-/** The hypermodel an MTF run starts from: a hyperpretraining checkpoint, or a fresh one for 0 steps. */
+/** Loads the hypermodel an MTF run starts from: a hyperpretraining checkpoint, or a fresh one for 0 steps. */
 function initialHypermodel(options: MtfRunOptions): HyperT5 {
   const kind = hypermodelKind(options.method) === "hyper-prefix" ? "prefix" : "lora";
   if (options.hyperpretrainCheckpoint === 0) {
@@ -78,7 +78,7 @@ function createLearner(options: MtfRunOptions): Learner {
 export function mtfBatch(options: MtfRunOptions, mixture: TrainingMixture, step: number): ModelExample[] {
   const random = seededRandom(options.seed, "mtf", step);
   const style = inputStyle(options.method, options.dataset);
-  // A new few-shot draw for every step, so the hypermodel sees varied example sets for the same target.
+  // A new few-shot draw for every step, so the hypermodel reads varied example sets for the same target.
   const conditioning = conditioningFor(options.dataset, options.fewShotCount, (options.seed * 1_000_003 + step) >>> 0);
   return Array.from({ length: options.training.batchSize }, () => {
     const ref = mixture.sample(random);

@@ -1,8 +1,9 @@
 /**
  * Single-task parameter-efficient tuning from three initializations (HyperTuning, Phang et al. 2022, section 6
- * and appendix E): random; shared (the PEFT parameters of the multi-task PEFT baseline); and hyper (parameters
- * the MTF-trained hypermodel generates from a few training examples of the task). Prefix-Flat tunes the prefixes
- * themselves, Prefix-MLP tunes embeddings and the MLP that maps them to prefixes, and LoRA tunes low-rank updates.
+ * and appendix E). Random starts from scratch. Shared starts from the PEFT parameters of the multi-task PEFT
+ * baseline. Hyper starts from the parameters the MTF-trained hypermodel generates from a few training examples of
+ * the task. Prefix-Flat tunes the prefixes themselves, Prefix-MLP tunes embeddings and the MLP that maps them to
+ * prefixes, and LoRA tunes low-rank updates.
  */
 
 import fs from "node:fs";
@@ -44,7 +45,7 @@ function readMtfOutputs(folder: string): MtfOutputs {
   return JSON.parse(fs.readFileSync(path.join(folder, mtfOutputsFile), "utf8")) as MtfOutputs;
 }
 
-/** The hypermodel's few-shot input: `hyperInitExamples` training examples of the task drawn with the run's seed. */
+/** Builds the hypermodel's few-shot input: `hyperInitExamples` training examples of the task, drawn with the run's seed. */
 export function hyperInitInput(options: PeftRunOptions): number[] {
   const random = seededRandom(options.seed, "hyper-init", options.task.name);
   const pairs = sampleIndices(random, options.task.train.length, options.hyperInitExamples).map((index) => options.task.train[index]!);

@@ -37,7 +37,7 @@ export interface PretrainPhase {
   example(random: () => number): Seq2SeqExample;
 }
 
-/** The two phases over `windows`, with inputs and targets within the given lengths (EOS included). */
+/** Builds the two phases over `windows`, with inputs and targets within the given lengths (EOS included). */
 export function pretrainPhases(
   windows: CorpusWindows,
   special: SpecialTokenIds,

@@ -72,7 +72,7 @@ export function sequenceLengths(params: { maxHyperInputLength: number; maxInputL
   return { hypermodelInput: params.maxHyperInputLength, downstreamInput: params.maxInputLength, target: params.maxTargetLength };
 }
 
-/** The published folder of upstream stage `id`; throws naming the stage when it is not an input. */
+/** Returns the published folder of upstream stage `id`; throws naming the stage when it is not an input. */
 export function inputFolder(context: StageContext, id: string): string {
   const folder = context.inputs[id];
   if (folder === undefined) throw new Error(`Stage "${context.stage.id}" needs the output of "${id}", which is not among its inputs.`);

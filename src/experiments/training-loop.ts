@@ -1,7 +1,7 @@
 /**
  * The optimization loop every training stage shares: steps of accumulated micro-batches, progress events, and
  * checkpoints in the stage's work folder, so a killed or stopped stage resumes from its last checkpoint. Batches
- * must be a function of the step number alone, so a resumed run sees the batches an uninterrupted one would.
+ * must be a function of the step number alone, so a resumed run trains on the batches an uninterrupted one would.
  */
 
 import fs from "node:fs";
