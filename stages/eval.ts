@@ -44,7 +44,11 @@ const evaluation: StageKind = {
           }),
           special: specialIds(data.tokenizerInfo),
         },
-        (task, done, total) => context.emit({ type: "progress", step: done, total, phase: task }),
+        (task, done, total) => {
+          if (context.signal.aborted) throw new Error(`Stopped after task ${task}; the next run resumes with the remaining tasks.`);
+          context.emit({ type: "progress", step: done, total, phase: task });
+        },
+        path.join(context.workDir, "scored-tasks"),
       );
       fs.writeFileSync(path.join(context.outputDir, "predictions.jsonl"), result.predictions.map((record) => JSON.stringify(record)).join("\n") + "\n");
       const summary: EvalSummary = { kind: "eval", dataset, method, metric: result.metric, average: result.average, tasks: result.tasks, examples: result.examples };

@@ -6,6 +6,9 @@
  * model sees the same examples.
  */
 
+import fs from "node:fs";
+import path from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
 
 import { choiceTargetIds, exampleAt, type SequenceLengths, type SpecialIds, type TaskInfo, type TextTokenizer, type TokenizedCollection, type TokenizedTask } from "../../datasets/index.js";
@@ -211,8 +214,21 @@ export function scoreTask(dataset: EvalDataset, info: TaskInfo, predicted: TaskP
   return predicted.records.reduce((sum, record) => sum + record.score, 0) / predicted.records.length;
 }
 
-/** Evaluates every held-out task of the collection. */
-export function evaluateCollection(options: EvaluationOptions, onTask?: (task: string, done: number, total: number) => void): EvaluationResult {
+interface ScoredTask {
+  score: number;
+  records: PredictionRecord[];
+  estimatedFlops: number;
+}
+
+/**
+ * Evaluates every held-out task of the collection. With `resumeFolder`, each scored task is saved there and a
+ * rerun after a crash or stop skips the tasks already scored.
+ */
+export function evaluateCollection(
+  options: EvaluationOptions,
+  onTask?: (task: string, done: number, total: number) => void,
+  resumeFolder?: string,
+): EvaluationResult {
   const heldout = options.collection.index.tasks.filter((task) => task.role === "heldout");
   if (heldout.length === 0) throw new Error(`Collection ${options.collection.name} has no held-out task to evaluate.`);
   const tasks: { [task: string]: number } = {};
@@ -222,10 +238,22 @@ export function evaluateCollection(options: EvaluationOptions, onTask?: (task: s
     const task = options.collection.task(info.name);
     const count = Math.min(task.test.length, options.maxTestExamplesPerTask);
     if (count === 0) throw new Error(`Held-out task ${info.name} of ${options.collection.name} has no test example.`);
-    const predicted = predictTask(options, task, count);
-    tasks[info.name] = 100 * scoreTask(options.dataset, info, predicted);
-    predictions.push(...predicted.records);
-    estimatedFlops += predicted.estimatedFlops;
+    const saved = resumeFolder === undefined ? undefined : path.join(resumeFolder, `${info.name}.json`);
+    let scored: ScoredTask;
+    if (saved !== undefined && fs.existsSync(saved)) {
+      scored = JSON.parse(fs.readFileSync(saved, "utf8")) as ScoredTask;
+    } else {
+      const predicted = predictTask(options, task, count);
+      scored = { score: 100 * scoreTask(options.dataset, info, predicted), records: predicted.records, estimatedFlops: predicted.estimatedFlops };
+      if (saved !== undefined) {
+        fs.mkdirSync(path.dirname(saved), { recursive: true });
+        fs.writeFileSync(`${saved}.tmp`, JSON.stringify(scored));
+        fs.renameSync(`${saved}.tmp`, saved);
+      }
+    }
+    tasks[info.name] = scored.score;
+    predictions.push(...scored.records);
+    estimatedFlops += scored.estimatedFlops;
     onTask?.(info.name, position + 1, heldout.length);
   });
   const scores = Object.values(tasks);
