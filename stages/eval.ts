@@ -1,6 +1,7 @@
 /**
  * The `eval/<dataset>/<method>` stage: scores an MTF-trained method on the held-out tasks of its dataset. The
- * output holds `predictions.jsonl` (one record per example) and `scores.json` (per-task scores and the average).
+ * output contains `predictions.jsonl` (one record per example) and `scores.json` (per-task scores and the average).
+ * Scored tasks are kept in the work folder, so a stopped run resumes with the remaining tasks.
  */
 
 import fs from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * The `mtf/<dataset>/<method>` stage: multi-task fine-tuning of one method on one dataset's training tasks. The
- * output holds the trained parts (`model/`, `adapter*`, `hypermodel/`) and `mtf.json` listing them.
+ * output contains the trained parts (`model/`, `adapter*`, `hypermodel/`) and `mtf.json` listing them.
  */
 
 import path from "node:path";
