@@ -70,6 +70,50 @@ interface WasmBackend {
 
 let workaroundsRegistered = false;
 
+/** Name of the fused Adam kernel (registered for wasm only; other backends use plain tfjs ops). */
+export const adamKernelName = "HypertuneAdamUpdate";
+
+/** Settings of one Adam update, as kernel attributes. */
+export interface AdamAttributes {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+  /** Bias corrections 1 - β₁ᵗ and 1 - β₂ᵗ. */
+  correction1: number;
+  correction2: number;
+  /** Decoupled weight decay rate (0 for none). */
+  weightDecay: number;
+  /** Factor applied to the gradient first (gradient clipping). */
+  gradientScale: number;
+}
+
+/**
+ * One Adam update of a parameter and its two moments in a single pass, returning the three new tensors. Per
+ * variable this replaces about 14 elementwise kernels, whose dispatch dominates for small variables.
+ */
+function adamUpdate(args: KernelArgs, backend: WasmBackend): tf.TensorInfo[] {
+  const parameter = args.inputs.parameter as tf.TensorInfo;
+  const attributes = args.attrs as unknown as AdamAttributes;
+  const outputs = [backend.makeOutput(parameter.shape, "float32"), backend.makeOutput(parameter.shape, "float32"), backend.makeOutput(parameter.shape, "float32")];
+  const [nextParameter, nextFirst, nextSecond] = outputs.map((info) => backend.typedArrayFromHeap(info) as Float32Array) as [Float32Array, Float32Array, Float32Array];
+  const values = backend.typedArrayFromHeap(parameter) as Float32Array;
+  const gradient = backend.typedArrayFromHeap(args.inputs.gradient as tf.TensorInfo) as Float32Array;
+  const first = backend.typedArrayFromHeap(args.inputs.firstMoment as tf.TensorInfo) as Float32Array;
+  const second = backend.typedArrayFromHeap(args.inputs.secondMoment as tf.TensorInfo) as Float32Array;
+  const { beta1, beta2, epsilon, learningRate, correction1, correction2, weightDecay, gradientScale } = attributes;
+  const keep = 1 - learningRate * weightDecay;
+  for (let i = 0; i < values.length; i++) {
+    const g = (gradient[i] as number) * gradientScale;
+    const m = beta1 * (first[i] as number) + (1 - beta1) * g;
+    const v = beta2 * (second[i] as number) + (1 - beta2) * g * g;
+    nextFirst[i] = m;
+    nextSecond[i] = v;
+    nextParameter[i] = (values[i] as number) * keep - (learningRate * (m / correction1)) / (Math.sqrt(v / correction2) + epsilon);
+  }
+  return outputs;
+}
+
 /**
  * tfjs-backend-wasm 4.22 has no UnsortedSegmentSum (so tf.gather has no gradient), and its BatchMatMul only uses
  * XNNPACK for a single untransposed 2-D product. Every other case runs a scalar loop about 10x slower. These
@@ -136,6 +180,7 @@ export function registerWasmWorkarounds(): void {
       kernelFunc: (args) => rowGather(args, args.backend as unknown as WasmBackend, stockGather),
     });
   }
+  tf.registerKernel({ kernelName: adamKernelName, backendName: "wasm", kernelFunc: (args) => adamUpdate(args, args.backend as unknown as WasmBackend) });
   const stockSum = tf.getKernel("Sum", "wasm");
   if (stockSum !== undefined) {
     tf.unregisterKernel("Sum", "wasm");

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { readSafetensors, writeSafetensors, type TensorFile } from "./safetensors.js";
+import { adamKernelName, type AdamAttributes } from "./backend.js";
 import { newVariable, tensorsToFile } from "./variables.js";
 
 export interface TrainerOptions {
@@ -37,6 +38,17 @@ export function learningRateAt(options: TrainerOptions, step: number): number {
   if (warmup > 0 && step <= warmup) return (options.learningRate * step) / warmup;
   const remaining = Math.max(0, options.totalSteps - step + 1) / Math.max(1, options.totalSteps - warmup);
   return options.learningRate * Math.min(1, remaining);
+}
+
+/** One Adam update with tfjs ops: the new parameter, first moment and second moment. */
+export function adamWithOps(parameter: tf.Tensor, gradient: tf.Tensor, first: tf.Tensor, second: tf.Tensor, attributes: AdamAttributes): tf.Tensor[] {
+  const { beta1, beta2, epsilon, learningRate, correction1, correction2, weightDecay, gradientScale } = attributes;
+  const scaled = tf.mul(gradient, gradientScale);
+  const nextFirst = tf.add(tf.mul(first, beta1), tf.mul(scaled, 1 - beta1));
+  const nextSecond = tf.add(tf.mul(second, beta2), tf.mul(tf.square(scaled), 1 - beta2));
+  const update = tf.div(tf.mul(nextFirst, learningRate / correction1), tf.add(tf.sqrt(tf.div(nextSecond, correction2)), epsilon));
+  const decayed = weightDecay > 0 ? tf.mul(parameter, 1 - learningRate * weightDecay) : parameter;
+  return [tf.sub(decayed, update), nextFirst, nextSecond];
 }
 
 export class Trainer {
@@ -88,26 +100,34 @@ export class Trainer {
     const beta1 = this.options.beta1 ?? 0.9;
     const beta2 = this.options.beta2 ?? 0.999;
     const epsilon = this.options.epsilon ?? 1e-8;
-    const decay = this.options.weightDecay ?? 0;
-    let scale: tf.Tensor | number = 1;
+    const weightDecay = this.options.weightDecay ?? 0;
+    let gradientScale = 1;
     if (this.options.clipNorm !== undefined) {
-      const norm = tf.sqrt(tf.addN(gradients.map((gradient) => tf.sum(tf.square(gradient)))));
-      scale = tf.minimum(1, tf.div(this.options.clipNorm, tf.maximum(norm, 1e-12)));
+      const norm = Math.sqrt(tf.addN(gradients.map((gradient) => tf.sum(tf.square(gradient)))).dataSync()[0] as number);
+      gradientScale = Math.min(1, this.options.clipNorm / Math.max(norm, 1e-12));
     }
-    const correction1 = 1 - beta1 ** this.step;
-    const correction2 = 1 - beta2 ** this.step;
+    const attributes: AdamAttributes = {
+      beta1,
+      beta2,
+      epsilon,
+      learningRate,
+      correction1: 1 - beta1 ** this.step,
+      correction2: 1 - beta2 ** this.step,
+      weightDecay,
+      gradientScale,
+    };
+    const fused = tf.getKernel(adamKernelName, tf.getBackend()) !== undefined;
     names.forEach((name, i) => {
-      const variable = this.variables.get(name)!;
-      const m = this.firstMoment.get(name)!;
-      const v = this.secondMoment.get(name)!;
-      const gradient = tf.mul(gradients[i]!, scale);
-      const nextM = tf.add(tf.mul(m, beta1), tf.mul(gradient, 1 - beta1));
-      const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
-      m.assign(nextM);
-      v.assign(nextV);
-      const update = tf.div(tf.div(nextM, correction1), tf.add(tf.sqrt(tf.div(nextV, correction2)), epsilon));
-      const decayed = decay > 0 ? tf.mul(variable, 1 - learningRate * decay) : variable;
-      variable.assign(tf.sub(decayed, tf.mul(update, learningRate)));
+      const parameter = this.variables.get(name)!;
+      const firstMoment = this.firstMoment.get(name)!;
+      const secondMoment = this.secondMoment.get(name)!;
+      const gradient = gradients[i]!;
+      const [nextParameter, nextFirst, nextSecond] = fused
+        ? (tf.engine().runKernel(adamKernelName, { parameter, gradient, firstMoment, secondMoment }, attributes as unknown as tf.NamedAttrMap) as tf.Tensor[])
+        : adamWithOps(parameter, gradient, firstMoment, secondMoment, attributes);
+      parameter.assign(nextParameter!);
+      firstMoment.assign(nextFirst!);
+      secondMoment.assign(nextSecond!);
     });
   }
 

@@ -4,6 +4,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HyperT5, initBackend, learningRateAt, T5Model, Trainer, type T5Batch } from "../../src/models/index.js";
+import { adamKernelName } from "../../src/models/backend.js";
+import { adamWithOps } from "../../src/models/trainer.js";
 import { disposeBatch, maxAbsDifference, tinyBatch, tinyConfig } from "./helpers.js";
 
 let scratch: string;
@@ -32,6 +34,30 @@ describe("Trainer", () => {
     expect(learningRateAt(options, 3)).toBeCloseTo(1);
     expect(learningRateAt(options, 10)).toBeCloseTo(1 / 8);
     expect(learningRateAt(options, 11)).toBe(0);
+  });
+
+  it("first Adam step moves by the learning rate", () => {
+    const parameter = tf.variable(tf.tensor1d([1, -2, 3]));
+    const trainer = new Trainer(new Map([["p", parameter]]), { learningRate: 0.1, totalSteps: 100 });
+    trainer.trainStep([() => tf.sum(tf.mul(parameter, tf.tensor1d([4, -0.5, 0])))]);
+    // Step 1 of Adam: m̂ = g and v̂ = g², so each coordinate moves by lr·g/(|g| + ε).
+    const values = Array.from(parameter.dataSync());
+    expect(values[0]).toBeCloseTo(0.9, 6);
+    expect(values[1]).toBeCloseTo(-1.9, 6);
+    expect(values[2]).toBe(3);
+    trainer.dispose();
+    parameter.dispose();
+  });
+
+  it("fused Adam kernel equals the ops", () => {
+    if (tf.getKernel(adamKernelName, tf.getBackend()) === undefined) return;
+    const attributes = { beta1: 0.9, beta2: 0.99, epsilon: 1e-6, learningRate: 0.01, correction1: 0.19, correction2: 0.0199, weightDecay: 0.1, gradientScale: 0.5 };
+    const inputs = [0, 1, 2, 3].map((seed) => tf.randomNormal([7, 5], 0, 1, "float32", seed));
+    const second = tf.abs(inputs[3]!);
+    const fused = tf.engine().runKernel(adamKernelName, { parameter: inputs[0]!, gradient: inputs[1]!, firstMoment: inputs[2]!, secondMoment: second }, attributes) as tf.Tensor[];
+    const reference = adamWithOps(inputs[0]!, inputs[1]!, inputs[2]!, second, attributes);
+    fused.forEach((tensor, i) => expect(maxAbsDifference(tensor.dataSync(), reference[i]!.dataSync())).toBeLessThanOrEqual(1e-6));
+    tf.dispose([...inputs, second, ...fused, ...reference]);
   });
 
   it("loss decreases on a fixed batch", () => {
