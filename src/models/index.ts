@@ -31,13 +31,14 @@ export { loadT5, saveT5, readCheckpointTensors } from "./checkpoint.js";
 /** safetensors reading (float32 out, errors naming file and tensor) and writing. */
 export { readSafetensors, writeSafetensors, readSafetensorsMetadata, type TensorFile, type NamedArray } from "./safetensors.js";
 
-/** Tunable PEFT modules: `PrefixFlat`, `PrefixMlp`, `Lora` (random / from tensors / load / save), `loadAdapter`, `saveParameters`. */
+/** Tunable PEFT modules: `PrefixFlat`, `PrefixMlp`, `Lora` (random / from tensors / load / save), `loadAdapter`, `saveParameters`, and `prefixParametersFromTensor` for a stacked ϕ [B, L, 2, 2, P, inner]. */
 export {
   PrefixFlat,
   PrefixMlp,
   Lora,
   loadAdapter,
   saveParameters,
+  prefixParametersFromTensor,
   prefixShapes,
   loraShapes,
   type TunableModule,

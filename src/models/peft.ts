@@ -261,6 +261,34 @@ export class Lora implements TunableModule {
   }
 }
 
+/**
+ * Converts prefixes stacked as one tensor ϕ of shape [B, L, 2 (encoder, decoder), 2 (key, value), P, inner], or
+ * without the batch axis, into named PEFT parameters. Both stacks must have L layers.
+ */
+export function prefixParametersFromTensor(config: T5Config, phi: tf.Tensor): PeftParameters {
+  if (config.num_layers !== config.num_decoder_layers) {
+    throw new Error(`A stacked prefix tensor needs equal encoder and decoder depths, got ${config.num_layers} and ${config.num_decoder_layers}.`);
+  }
+  const batched = phi.rank === 6;
+  const shape = batched ? phi.shape.slice(1) : phi.shape;
+  const expected = [config.num_layers, 2, 2, shape[3], innerWidth(config)];
+  if (phi.rank < 5 || phi.rank > 6 || shape.some((size, i) => size !== expected[i])) {
+    throw new Error(`A stacked prefix tensor must have shape [B, ${config.num_layers}, 2, 2, P, ${innerWidth(config)}], got [${phi.shape}].`);
+  }
+  const tensors: Record<string, tf.Tensor> = {};
+  const layers = tf.unstack(phi, batched ? 1 : 0);
+  layers.forEach((layer, index) => {
+    const stacks = tf.unstack(layer, batched ? 1 : 0);
+    (["encoder", "decoder"] as const).forEach((stack, stackIndex) => {
+      const [key, value] = tf.unstack(stacks[stackIndex]!, batched ? 1 : 0);
+      const module = `${stack}.block.${index}.layer.0.SelfAttention`;
+      tensors[`${module}.prefix_k`] = key!;
+      tensors[`${module}.prefix_v`] = value!;
+    });
+  });
+  return { tensors };
+}
+
 /** Loads any adapter: a PEFT LoRA folder, or a prefix file (Prefix-MLP when it holds `prefix_embeddings`). */
 export function loadAdapter(config: T5Config, target: string): TunableModule {
   if (fs.existsSync(path.join(target, "adapter_config.json"))) return Lora.load(config, target);

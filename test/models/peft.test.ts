@@ -10,6 +10,7 @@ import {
   Lora,
   PrefixFlat,
   PrefixMlp,
+  prefixParametersFromTensor,
   readSafetensors,
   saveParameters,
   T5Model,
@@ -69,6 +70,19 @@ describe("per-example PEFT parameters", () => {
       prefix.dispose();
       lora.dispose();
     }
+  });
+
+  it("stacked prefix tensor maps to names", () => {
+    const inner = config.num_heads * config.d_kv;
+    const phi = tf.randomNormal([3, config.num_layers, 2, 2, 2, inner], 0, 1, "float32", 9);
+    const named = prefixParametersFromTensor(config, phi);
+    const key = named.tensors["decoder.block.1.layer.0.SelfAttention.prefix_k"]!;
+    const value = named.tensors["encoder.block.0.layer.0.SelfAttention.prefix_v"]!;
+    expect(key.shape).toEqual([3, 2, inner]);
+    expect(Array.from(key.dataSync())).toEqual(Array.from(tf.slice(phi, [0, 1, 1, 0, 0, 0], [-1, 1, 1, 1, -1, -1]).dataSync()));
+    expect(Array.from(value.dataSync())).toEqual(Array.from(tf.slice(phi, [0, 0, 0, 1, 0, 0], [-1, 1, 1, 1, -1, -1]).dataSync()));
+    expect(() => prefixParametersFromTensor(config, tf.zeros([3, 2, 2, 2, inner]))).toThrow(/must have shape/);
+    tf.dispose([phi, ...Object.values(named.tensors)]);
   });
 
   it("fresh LoRA leaves the model unchanged", () => {
