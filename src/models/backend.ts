@@ -198,7 +198,7 @@ export function registerWasmWorkarounds(): void {
 
 /**
  * The stock 2-D transpose writes in a strided pattern. Viewing (R, C) as (I, R/I, C) and permuting to (C, I, R/I)
- * gives the same result about 3x faster for the sizes of a training step.
+ * gives the same result about 2.5x faster for a (2048, 256) matrix.
  */
 function blockedTranspose(args: KernelArgs, stock: tf.KernelConfig): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
@@ -220,7 +220,7 @@ function blockedTranspose(args: KernelArgs, stock: tf.KernelConfig): tf.TensorIn
 
 /**
  * Gathers whole rows (axis 0, the embedding lookup) by copying each row, because the stock kernel's per-element loop is
- * about 20x slower for an embedding table.
+ * more than 10x slower for an embedding table.
  */
 function rowGather(args: KernelArgs, backend: WasmBackend, stock: tf.KernelConfig): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
@@ -250,7 +250,7 @@ function rowGather(args: KernelArgs, backend: WasmBackend, stock: tf.KernelConfi
 
 /**
  * Sums over leading axes as a product with a ones vector: the stock kernel's reduction over a strided axis is
- * several times slower than an XNNPACK product. Other reductions go to the stock kernel.
+ * over 10x slower than an XNNPACK product for a (2048, 256) matrix. Other reductions go to the stock kernel.
  */
 function leadingSum(args: KernelArgs, backend: WasmBackend, stock: tf.KernelConfig, sliceProduct: (...args: unknown[]) => void): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
