@@ -115,9 +115,11 @@ function adamUpdate(args: KernelArgs, backend: WasmBackend): tf.TensorInfo[] {
 }
 
 /**
- * tfjs-backend-wasm 4.22 has no UnsortedSegmentSum (so tf.gather has no gradient), and its BatchMatMul only uses
- * XNNPACK for a single untransposed 2-D product. Every other case runs a scalar loop, 5-8x slower in measurements of training-step shapes. These
- * kernels fill the first gap and send every batched or transposed product through XNNPACK slice by slice.
+ * Registers kernels that route around gaps of tfjs-backend-wasm 4.22. It has no UnsortedSegmentSum, so tf.gather
+ * has no gradient. Its BatchMatMul only uses XNNPACK for a single untransposed 2-D product, and every other case
+ * runs a scalar loop, 5-8x slower on the shapes of a training step. The replacement sends every batched or
+ * transposed product through XNNPACK slice by slice. Faster Transpose, GatherV2, Sum, Identity and Cast kernels
+ * and a fused Adam update follow.
  */
 export function registerWasmWorkarounds(): void {
   if (workaroundsRegistered) return;
