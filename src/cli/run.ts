@@ -4,8 +4,9 @@ import { createConsoleReporter } from "../engine/console-reporter.js";
 import { InputError } from "../engine/errors.js";
 import type { StageResult } from "../engine/reporter.js";
 import { runStages } from "../engine/scheduler.js";
+import { releaseHeldLocksSync } from "../engine/lock.js";
 import { openSession } from "../engine/session.js";
-import { LocalExecutor } from "../executor/local-executor.js";
+import { killRunningTrainers, LocalExecutor } from "../executor/local-executor.js";
 import {
   defaultJobs,
   integerValue,
@@ -48,13 +49,24 @@ export default function main(argv: string[]): Promise<number> {
     const session = await openSession(resolveSessionOptions(parsed));
 
     const controller = new AbortController();
+    // The first signal asks the trainers to save a checkpoint and stop (SIGTERM); the second one, or any exit
+    // before they stopped, kills them. The trainers go first, so that no lock is freed while its trainer writes.
+    const killTrainersAndReleaseLocks = (): void => {
+      killRunningTrainers();
+      releaseHeldLocksSync();
+    };
     const stop = (signal: NodeJS.Signals): void => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write(`\n${signal}: stopping the running stages (again to quit at once)...\n`);
+      if (controller.signal.aborted) {
+        const killed = killRunningTrainers();
+        process.stderr.write(`\n${signal} again: killed ${killed} trainer process(es); their work folders are kept.\n`);
+        process.exit(130);
+      }
+      process.stderr.write(`\n${signal}: stopping the running stages (again to kill them and quit at once)...\n`);
       controller.abort(new InputError(`stopped by ${signal}`));
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    process.on("exit", killTrainersAndReleaseLocks);
 
     const reporter = createConsoleReporter(process.stdout);
     let results: StageResult[];
@@ -72,6 +84,7 @@ export default function main(argv: string[]): Promise<number> {
       reporter.close();
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
+      process.off("exit", killTrainersAndReleaseLocks);
     }
     process.stdout.write(summarize(results, (Date.now() - startedAt) / 1000));
     if (controller.signal.aborted) return 130;

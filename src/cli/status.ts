@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { listFiles } from "../engine/artifact-store.js";
+import { inspectLock } from "../engine/lock.js";
 import { planStages } from "../engine/plan.js";
 import { openSession } from "../engine/session.js";
 import { parseCommand, resolveSessionOptions, sessionOptions, withInputErrors, type CommandSpec } from "./engine-options.js";
@@ -33,7 +34,11 @@ export default function main(argv: string[]): Promise<number> {
       const work = path.join(store.root, ".work", stage.id);
       const workKeys = fs.existsSync(work) ? (await fs.promises.readdir(work)).filter((name) => /^[0-9a-f]{64}$/.test(name)) : [];
       if (workKeys.length > 0) notes.push(`${workKeys.length} checkpoint folder(s)`);
-      if (stage.key !== undefined && fs.existsSync(store.lockFile(stage.id, stage.key))) notes.push("locked (being built)");
+      if (stage.key !== undefined) {
+        const lock = inspectLock(store.lockFile(stage.id, stage.key));
+        if (lock.state === "live") notes.push(`locked (being built by ${lock.holder})`);
+        if (lock.state === "stale") notes.push(`stale lock (${lock.holder}; the next run takes it over)`);
+      }
       rows.push([stage.id, stage.state, String(keys.length), formatBytes(bytes), newest?.timings.finished.slice(0, 19) ?? "-", notes.join(", ")]);
     }
     const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));

@@ -28,6 +28,9 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
+/** Locks this process holds, so `releaseHeldLocksSync` can remove them when the process exits. */
+const heldLocks = new Set<HeldLock>();
+
 export class HeldLock {
   readonly file: string;
   readonly #owner: LockOwner;
@@ -43,6 +46,7 @@ export class HeldLock {
       fs.utimes(file, now, now, () => undefined);
     }, heartbeatMs);
     this.#heartbeat.unref();
+    heldLocks.add(this);
   }
 
   /** Whether the lock file is still ours (a contender may have wrongly judged it stale). */
@@ -64,8 +68,24 @@ export class HeldLock {
   /** Deletes the lock file if it is still ours. */
   async release(): Promise<void> {
     clearInterval(this.#heartbeat);
+    heldLocks.delete(this);
     if (this.stillHeld()) await fs.promises.rm(this.file, { force: true });
   }
+
+  /** Deletes the lock file if it is still ours, synchronously, for an `exit` handler. */
+  releaseSync(): void {
+    clearInterval(this.#heartbeat);
+    heldLocks.delete(this);
+    if (this.stillHeld()) fs.rmSync(this.file, { force: true });
+  }
+}
+
+/**
+ * Removes every lock this process still holds. Meant for an `exit` handler, and only after the trainers working
+ * under those locks have been killed, since a lock must not be freed while its trainer writes to the work folder.
+ */
+export function releaseHeldLocksSync(): void {
+  for (const lock of [...heldLocks]) lock.releaseSync();
 }
 
 /** Takes the lock in `file`, waiting (polling) while another live process holds it. */
@@ -93,11 +113,40 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
     }
     if (!waited && holder !== undefined) {
       waited = true;
-      options.onWait?.(`pid ${holder.pid} on ${holder.host}, since ${holder.since}`);
+      options.onWait?.(describeHolder(holder));
     }
     await sleep(delayMs, options.signal);
     delayMs = Math.min(delayMs * 2, 1_000);
   }
+}
+
+export type LockState =
+  | { state: "absent" }
+  /** `holder` names the process that keeps the lock alive (see `describeHolder`). */
+  | { state: "live" | "stale"; holder: string };
+
+/** Whether the lock in `file` exists and whether a contender would judge it stale, for `status`. */
+export function inspectLock(file: string, staleAfterMs = 60_000): LockState {
+  if (!fs.existsSync(file)) return { state: "absent" };
+  const holder = readOwner(file);
+  const description = holder === undefined ? "unreadable lock file" : describeHolder(holder);
+  return { state: isStale(file, holder, staleAfterMs) ? "stale" : "live", holder: description };
+}
+
+/**
+ * Names the process that keeps a lock alive. When the pipeline that took the lock has exited but its trainer
+ * still runs, the trainer is the real holder, so the message names it rather than the dead pipeline.
+ */
+function describeHolder(holder: LockOwner): string {
+  const where = `on ${holder.host}, since ${holder.since}`;
+  if (holder.host !== os.hostname()) return `pipeline pid ${holder.pid} ${where}`;
+  const pipelineAlive = processExists(holder.pid);
+  const trainerAlive = holder.trainerPid !== undefined && processExists(holder.trainerPid);
+  if (!pipelineAlive && trainerAlive) {
+    return `trainer pid ${holder.trainerPid} left running by pipeline pid ${holder.pid}, which has exited, ${where}`;
+  }
+  if (!pipelineAlive) return `pipeline pid ${holder.pid}, which has exited, ${where}`;
+  return trainerAlive ? `pipeline pid ${holder.pid} with trainer pid ${holder.trainerPid} ${where}` : `pipeline pid ${holder.pid} ${where}`;
 }
 
 function readOwner(file: string): LockOwner | undefined {
@@ -151,16 +200,17 @@ async function breakLock(file: string, judged: LockOwner | undefined): Promise<v
   await fs.promises.rm(aside, { force: true });
 }
 
+/** Waits `ms`; the abort listener is removed when the timer fires, so polling does not pile up listeners. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

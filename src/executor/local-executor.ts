@@ -1,4 +1,5 @@
 /** Runs trainer processes on this machine with execa. */
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
@@ -11,6 +12,23 @@ const trainerMain = path.join(path.dirname(fileURLToPath(import.meta.url)), "tra
 const stderrTailLines = 40;
 /** Time a stopping child gets to save a checkpoint before it is killed. */
 const stopGraceMs = 40_000;
+
+/** Trainer processes started by this process that have not exited yet. */
+const runningTrainers = new Set<ChildProcess>();
+
+/**
+ * Kills every trainer this process started that is still running, with SIGKILL. Meant for the pipeline's way out
+ * (a second Ctrl-C, an `exit` handler): a trainer stuck in synchronous work never sees a SIGTERM or notices that
+ * its parent died, and would otherwise keep running, and keep its stage locked, after the pipeline exits.
+ * Returns the number of processes signalled.
+ */
+export function killRunningTrainers(): number {
+  let killed = 0;
+  for (const child of runningTrainers) {
+    if (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")) killed += 1;
+  }
+  return killed;
+}
 
 export class LocalExecutor implements Executor {
   readonly name = "local";
@@ -32,6 +50,7 @@ export class LocalExecutor implements Executor {
       reject: false,
       forceKillAfterDelay: stopGraceMs,
     });
+    runningTrainers.add(child);
     const stopChild = (): void => {
       child.kill("SIGTERM");
     };
@@ -57,6 +76,7 @@ export class LocalExecutor implements Executor {
     });
 
     const result = await child;
+    runningTrainers.delete(child);
     await Promise.all([stdoutDone, stderrDone]);
     signal.removeEventListener("abort", stopChild);
     const tail = stderrTail.join("\n");

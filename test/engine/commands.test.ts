@@ -1,4 +1,6 @@
+import { execa } from "execa";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestProject } from "./fixtures/project.js";
@@ -38,6 +40,21 @@ describe("graph, status, gc and clean", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/data\/raw\s+cached\s+1\s/);
     expect(result.stdout).toMatch(/train\/small\s+cached\s+1\s/);
+  });
+
+  it("status marks dead holder lock stale", async () => {
+    const planned = (await project.command("plan", ["--json"])).stdout.trim().split("\n").map((line) => JSON.parse(line) as { id: string; key: string });
+    const key = planned.find((stage) => stage.id === "data/raw")!.key;
+    const lockFile = path.join(project.artifacts, ".locks", "data", "raw", `${key}.lock`);
+    const dead = await execa(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: Number(dead.stdout), host: os.hostname(), token: "dead", since: new Date().toISOString() }));
+
+    const result = await project.command("status");
+    fs.rmSync(lockFile);
+
+    expect(result.stdout).toMatch(new RegExp(`data/raw .*stale lock \\(pipeline pid ${dead.stdout}, which has exited`));
+    expect(result.stdout).not.toContain("locked (being built");
   });
 
   it("gc removes only superseded entries", async () => {

@@ -1,9 +1,10 @@
 import { execa } from "execa";
+import { getEventListeners } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquireLock } from "../../src/engine/lock.js";
+import { acquireLock, inspectLock } from "../../src/engine/lock.js";
 import { TestProject } from "./fixtures/project.js";
 
 describe("concurrent pipelines", () => {
@@ -123,6 +124,49 @@ describe("build lock", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(JSON.parse(fs.readFileSync(file, "utf8")).pid).toBe(process.pid);
     await lock.release();
+  });
+
+  it("lock wait removes abort listeners", async () => {
+    const file = path.join(folder, "key.lock");
+    const first = await acquireLock(file);
+    const controller = new AbortController();
+    const second = acquireLock(file, { signal: controller.signal });
+
+    // About five polls (50, 100, 200 and 400 ms apart) happen in this time.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(getEventListeners(controller.signal, "abort").length).toBeLessThanOrEqual(1);
+    controller.abort(new Error("test over"));
+    await expect(second).rejects.toThrow("test over");
+    await first.release();
+  });
+
+  it("wait message names the orphaned trainer", async () => {
+    const file = path.join(folder, "key.lock");
+    const dead = await execa(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    // The pipeline that took the lock is dead, but its trainer (this test process) still runs.
+    const owner = { pid: Number(dead.stdout), host: os.hostname(), token: "orphan", since: new Date().toISOString(), trainerPid: process.pid };
+    fs.writeFileSync(file, JSON.stringify(owner));
+    let waitedFor = "";
+    const controller = new AbortController();
+    const waiting = acquireLock(file, { signal: controller.signal, onWait: (holder) => (waitedFor = holder) });
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort(new Error("test over"));
+    await expect(waiting).rejects.toThrow("test over");
+    expect(waitedFor).toContain(`trainer pid ${process.pid} left running by pipeline pid ${owner.pid}, which has exited`);
+    expect(inspectLock(file)).toEqual({ state: "live", holder: expect.stringContaining(`trainer pid ${process.pid}`) as unknown });
+  });
+
+  it("dead holder lock inspects stale", async () => {
+    const file = path.join(folder, "key.lock");
+    const dead = await execa(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    fs.writeFileSync(file, JSON.stringify({ pid: Number(dead.stdout), host: os.hostname(), token: "dead", since: new Date().toISOString() }));
+
+    const state = inspectLock(file);
+
+    expect(state.state).toBe("stale");
+    expect(state.state !== "absent" && state.holder).toContain(`pipeline pid ${dead.stdout}, which has exited`);
+    expect(inspectLock(path.join(folder, "none.lock"))).toEqual({ state: "absent" });
   });
 
   it("lock with an old heartbeat is recovered", async () => {

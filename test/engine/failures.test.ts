@@ -11,6 +11,15 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
   }
 }
 
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkpointStep(file: string): number {
   try {
     return (JSON.parse(fs.readFileSync(file, "utf8")) as { step: number }).step;
@@ -148,6 +157,36 @@ describe("failures and recovery", () => {
     expect(project.entryDirs("train")).toEqual([]);
     expect(fs.readdirSync(path.join(project.artifacts, ".tmp", "train"))).toEqual([]);
     expect(checkpointStep(checkpoint())).toBeGreaterThanOrEqual(3);
+  });
+
+  it("second SIGINT kills busy trainer", async () => {
+    // 40 steps of 200 ms that never yield: the trainer cannot react to SIGTERM for 8 seconds.
+    project.writeProfile([{ id: "train", steps: 40, stepMs: 200, busy: true }]);
+    const run = project.start("run");
+    const workRoot = path.join(project.artifacts, ".work", "train");
+    const lockRoot = path.join(project.artifacts, ".locks", "train");
+    const checkpoint = (): string => {
+      const keys = fs.existsSync(workRoot) ? fs.readdirSync(workRoot) : [];
+      return keys.length === 1 ? path.join(workRoot, keys[0]!, "checkpoint.json") : "";
+    };
+    await waitFor(() => checkpointStep(checkpoint()) >= 1, 60_000);
+    const lockFile = path.join(lockRoot, fs.readdirSync(lockRoot).find((name) => name.endsWith(".lock"))!);
+    const trainerPid = (JSON.parse(fs.readFileSync(lockFile, "utf8")) as { trainerPid?: number }).trainerPid;
+    expect(trainerPid).toBeTypeOf("number");
+
+    process.kill(run.pid!, "SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    process.kill(run.pid!, "SIGINT");
+    const stopped = await run;
+
+    expect(stopped.exitCode).toBe(130);
+    expect(String(stopped.stderr)).toMatch(/SIGINT again: killed 1 trainer process/);
+    await waitFor(() => !processExists(trainerPid!), 2_000);
+    expect(fs.existsSync(lockFile)).toBe(false);
+    const stepAfterExit = checkpointStep(checkpoint());
+    expect(stepAfterExit).toBeLessThan(40);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(checkpointStep(checkpoint())).toBe(stepAfterExit);
   });
 
   it("corrupt output is detected and rebuilt", async () => {
