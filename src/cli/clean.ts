@@ -1,6 +1,4 @@
 /** `clean`: removes every cache entry and checkpoint folder of the matching stages. */
-import fs from "node:fs";
-import path from "node:path";
 import picomatch from "picomatch";
 import { ArtifactStore } from "../engine/artifact-store.js";
 import { InputError } from "../engine/errors.js";
@@ -32,12 +30,14 @@ export default function main(argv: string[]): Promise<number> {
       if (hits.length === 0) process.stderr.write(`${glob} matches no stage in ${store.root}\n`);
       for (const id of hits) {
         onDisk.delete(id);
-        const folders = (await store.listKeys(id)).map((key) => store.entryDir(id, key));
-        const work = path.join(store.root, ".work", id);
-        if (fs.existsSync(work)) folders.push(work);
+        // Key folders only: the stage's folders also contain those of the stage ids nested under it.
+        const folders = [...(await store.listKeys(id)).map((key) => store.entryDir(id, key)), ...(await store.listWorkDirs(id))];
         for (const folder of folders) {
           process.stdout.write(`${dryRun ? "would remove" : "removing"} ${folder}\n`);
-          if (!dryRun) await store.remove(folder);
+          if (!dryRun) {
+            await store.remove(folder);
+            await store.removeEmptyParents(folder);
+          }
           removed += 1;
         }
       }

@@ -49,7 +49,8 @@ export default function main(argv: string[]): Promise<number> {
       }
     }
     for (const id of await store.stageIdsWithWork()) {
-      if (!stagesInProfiles.has(id)) doomed.push(path.join(store.root, ".work", id));
+      // Key folders only, so the checkpoints of a stage id nested under this one stay.
+      if (!stagesInProfiles.has(id)) doomed.push(...(await store.listWorkDirs(id)));
     }
     // Staging folders are only leftovers when no build holds a lock; a lock file exists while a build runs.
     const locks = path.join(store.root, ".locks");
@@ -62,7 +63,10 @@ export default function main(argv: string[]): Promise<number> {
     for (const dir of doomed) {
       for (const file of await listFiles(dir).catch(() => [])) bytes += (await fs.promises.stat(path.join(dir, file))).size;
       process.stdout.write(`${dryRun ? "would remove" : "removing"} ${dir}\n`);
-      if (!dryRun) await store.remove(dir);
+      if (!dryRun) {
+        await store.remove(dir);
+        await store.removeEmptyParents(dir);
+      }
     }
     await store.memo.save();
     process.stdout.write(`${dryRun ? "would free" : "freed"} ${formatBytes(bytes)} in ${doomed.length} folder(s); kept ${keep.size} entries\n`);

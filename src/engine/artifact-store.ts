@@ -70,6 +70,26 @@ export class ArtifactStore {
   }
 
   /**
+   * Checkpoint folders (`.work/<stage-id>/<key>/`) of a stage. Only key-named folders count, because stage ids
+   * nest (`mtf/p3` and `mtf/p3/hyper-lora`), so the work folder of one stage contains the work folders of others.
+   */
+  async listWorkDirs(stageId: string): Promise<string[]> {
+    const parent = path.join(this.root, ".work", stageId);
+    return (await readdirOrEmpty(parent)).filter((name) => keyPattern.test(name)).map((name) => path.join(parent, name));
+  }
+
+  /** Removes the empty folders between `dir` and the artifacts folder, as left behind by `remove`. */
+  async removeEmptyParents(dir: string): Promise<void> {
+    for (let folder = path.dirname(dir); folder.startsWith(this.root + path.sep); folder = path.dirname(folder)) {
+      try {
+        await fs.promises.rmdir(folder);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /**
    * Checks the entry of `key`: its manifest is valid and names this stage and key, and the folder contains exactly
    * the files it lists, with their sizes and digests. Digests come from the memo, so unchanged files are not read.
    * NOTE: a file rewritten with the same size and modification time and inode keeps its memoized digest, so such a

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TestProject } from "./fixtures/project.js";
 
 // One project for every command test: they run in order and each leaves the folder as the next one expects.
@@ -83,5 +83,52 @@ describe("graph, status, gc and clean", () => {
     expect(project.entryDirs("data/raw")).toHaveLength(1);
     expect(fs.existsSync(path.join(project.artifacts, "data", "raw"))).toBe(true);
     expect((await project.command("plan")).stdout).toMatch(/stale\s+train\/small\s+never built/);
+  });
+});
+
+describe("clean and gc with nested stage ids", () => {
+  let project: TestProject;
+  const key = "a".repeat(64);
+
+  /** A checkpoint folder as a killed build of `stageId` leaves it. */
+  function writeWork(stageId: string): string {
+    const dir = path.join(project.artifacts, ".work", stageId, key);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "checkpoint.json"), '{"step": 1}');
+    return dir;
+  }
+
+  beforeEach(async () => {
+    project = new TestProject();
+    project.writeProfile([{ id: "mtf" }, { id: "mtf/child", upstream: ["mtf"] }]);
+    const first = await project.command("run");
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+  });
+
+  afterEach(() => project.remove());
+
+  it("clean keeps nested stage folders", async () => {
+    const parentWork = writeWork("mtf");
+    const childWork = writeWork("mtf/child");
+
+    const result = await project.command("clean", ["--artifacts", project.artifacts, "mtf"]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(project.entryDirs("mtf")).toEqual([]);
+    expect(fs.existsSync(parentWork)).toBe(false);
+    expect(project.entryDirs("mtf/child")).toHaveLength(1);
+    expect(fs.existsSync(path.join(childWork, "checkpoint.json"))).toBe(true);
+  });
+
+  it("gc keeps nested checkpoint folders", async () => {
+    const parentWork = writeWork("mtf");
+    const childWork = writeWork("mtf/child");
+    project.writeProfile([{ id: "mtf/child" }]);
+
+    const result = await project.command("gc");
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(fs.existsSync(parentWork)).toBe(false);
+    expect(fs.existsSync(path.join(childWork, "checkpoint.json"))).toBe(true);
   });
 });
