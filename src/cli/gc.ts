@@ -5,16 +5,19 @@ import { planStages } from "../engine/plan.js";
 import { openSession } from "../engine/session.js";
 import { formatBytes } from "./status.js";
 import { listFiles } from "../engine/artifact-store.js";
-import { parseCommand, resolveSessionOptions, sessionOptions, withInputErrors, type CommandSpec } from "./engine-options.js";
+import { InputError } from "../engine/errors.js";
+import { listValue, parseCommand, resolveSessionOptions, sessionOptions, withInputErrors, type CommandSpec } from "./engine-options.js";
 
 const command: CommandSpec = {
-  usage: "npm run pipeline -- gc [options]",
+  usage: "npm run pipeline -- gc --profile NAME [--profile NAME...] [options]",
   summary:
     "Remove every cache entry that is not the current entry of a stage of the named profiles, checkpoint folders of\n" +
     "stages no named profile has, and leftovers of killed runs. Run it while no other pipeline uses the folder.",
   options: [
     ...sessionOptions.map((option) =>
-      option.name === "profile" ? { ...option, multiple: true, description: "profile whose current entries are kept" } : option,
+      option.name === "profile"
+        ? { ...option, multiple: true, description: "profile whose current entries are kept; at least one is required", defaultText: undefined }
+        : option,
     ),
     { name: "dry-run", type: "boolean", description: "list what would be removed, remove nothing" },
   ],
@@ -24,7 +27,14 @@ export default function main(argv: string[]): Promise<number> {
   return withInputErrors(async () => {
     const parsed = parseCommand(argv, command);
     if (parsed === undefined) return 0;
-    const profiles = Array.isArray(parsed.values.profile) && parsed.values.profile.length > 0 ? parsed.values.profile : [undefined];
+    const profiles = listValue(parsed, "profile");
+    // Without a named profile, gc would keep only the default profile's entries and delete everything else.
+    if (profiles.length === 0) {
+      throw new InputError(
+        "gc needs at least one --profile NAME (repeatable), because it removes every entry that no named profile uses;\n" +
+          "name every profile whose cache you want to keep, e.g. `gc --profile smoke --profile default`.",
+      );
+    }
     const dryRun = parsed.values["dry-run"] === true;
 
     // Entries reachable from a profile: the current (valid) entry of each of its stages.
@@ -34,9 +44,16 @@ export default function main(argv: string[]): Promise<number> {
     for (const profile of profiles) {
       const session = await openSession(resolveSessionOptions({ ...parsed, values: { ...parsed.values, profile: undefined } }, profile));
       store = session.store;
+      let cachedStages = 0;
       for (const stage of await planStages(session)) {
         stagesInProfiles.add(stage.id);
-        if (stage.state === "cached" && stage.key !== undefined) keep.add(store.entryDir(stage.id, stage.key));
+        if (stage.state === "cached" && stage.key !== undefined) {
+          keep.add(store.entryDir(stage.id, stage.key));
+          cachedStages += 1;
+        }
+      }
+      if (cachedStages === 0) {
+        process.stderr.write(`warning: profile ${session.profile.name} has no cached entry in ${store.root}, so gc keeps nothing for it.\n`);
       }
     }
     if (store === undefined) return 0;

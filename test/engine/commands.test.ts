@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TestProject } from "./fixtures/project.js";
+import { pipelineEntry, TestProject, testPipelineModule } from "./fixtures/project.js";
 
 // One project for every command test: they run in order and each leaves the folder as the next one expects.
 describe("graph, status, gc and clean", () => {
@@ -130,5 +130,40 @@ describe("clean and gc with nested stage ids", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(fs.existsSync(parentWork)).toBe(false);
     expect(fs.existsSync(path.join(childWork, "checkpoint.json"))).toBe(true);
+  });
+});
+
+describe("gc profile check", () => {
+  let project: TestProject;
+
+  beforeEach(() => {
+    project = new TestProject();
+  });
+
+  afterEach(() => project.remove());
+
+  it("gc without --profile is rejected", async () => {
+    project.writeProfile([{ id: "a" }]);
+    expect((await project.command("run")).exitCode).toBe(0);
+    const session = ["--pipeline", testPipelineModule, "--project-root", project.root, "--artifacts", project.artifacts];
+
+    const result = await execa(process.execPath, [pipelineEntry, "gc", "--dry-run", ...session], { reject: false });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("gc needs at least one --profile NAME");
+    expect(project.entryDirs("a")).toHaveLength(1);
+  });
+
+  it("gc warns about a profile without entries", async () => {
+    project.writeProfile([{ id: "a" }]);
+    expect((await project.command("run")).exitCode).toBe(0);
+    const other = path.join(project.root, "other.json");
+    fs.writeFileSync(other, JSON.stringify({ runLog: project.runLog, stages: [{ id: "never-built" }] }));
+
+    const result = await project.command("gc", ["--dry-run", "--profile", other]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`warning: profile other has no cached entry in ${project.artifacts}`);
+    expect(result.stdout).toContain("kept 1 entries");
   });
 });
