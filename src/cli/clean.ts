@@ -1,9 +1,9 @@
 /** `clean`: removes every cache entry and checkpoint folder of the matching stages. */
-import picomatch from "picomatch";
 import { ArtifactStore } from "../engine/artifact-store.js";
 import { InputError } from "../engine/errors.js";
+import { matchingIds, noMatchHint } from "../engine/stage-globs.js";
 import { defaultArtifactsDir, defaultProjectRoot } from "../engine/project.js";
-import { artifactsOption, parseCommand, stringValue, withInputErrors, type CommandSpec } from "./engine-options.js";
+import { artifactsOption, parseCommand, stageGlobRules, stringValue, withInputErrors, type CommandSpec } from "./engine-options.js";
 
 const command: CommandSpec = {
   usage: "npm run pipeline -- clean [options] STAGE|GLOB...",
@@ -12,6 +12,7 @@ const command: CommandSpec = {
     "The stages are rebuilt by the next run.",
   options: [artifactsOption, { name: "dry-run", type: "boolean", description: "list what would be removed, remove nothing" }],
   allowPositionals: true,
+  notes: stageGlobRules,
 };
 
 export default function main(argv: string[]): Promise<number> {
@@ -24,10 +25,10 @@ export default function main(argv: string[]): Promise<number> {
     const onDisk = new Set([...(await store.stageIdsOnDisk()), ...(await store.stageIdsWithWork())]);
 
     let removed = 0;
+    const allIds = [...onDisk].sort();
     for (const glob of parsed.positionals) {
-      const isMatch = picomatch(glob);
-      const hits = [...onDisk].filter((id) => id === glob || isMatch(id)).sort();
-      if (hits.length === 0) process.stderr.write(`${glob} matches no stage in ${store.root}\n`);
+      const hits = matchingIds(glob, [...onDisk].sort());
+      if (hits.length === 0) process.stderr.write(`${glob} matches no stage in ${store.root}.${noMatchHint(glob, allIds)}\n`);
       for (const id of hits) {
         onDisk.delete(id);
         // Key folders only: the stage's folders also contain those of the stage ids nested under it.

@@ -56,6 +56,12 @@ export const backendOption: OptionSpec = {
   description: "TensorFlow.js backend: tensorflow, wasm, cpu or auto (best installed); part of the key of stages using TensorFlow.js",
   defaultText: "auto",
 };
+/** The glob rules, for the help text of the commands that take stage globs. */
+export const stageGlobRules =
+  "Stage globs: a stage id matches itself. In a glob, `*` matches within one `/`-separated part of an id and\n" +
+  "does not cross `/`, `**` matches any number of parts, `?` one character, `{a,b}` either alternative.\n" +
+  "So `mtf/*` matches `mtf/p3` but not `mtf/p3/hyper-lora`, and `mtf/**` matches both. Quote globs for the shell.";
+
 const helpOption: OptionSpec = { name: "help", type: "boolean", description: "print this help and exit" };
 
 /** The options that locate a session: profile, artifacts, pipeline module, project root and backend. */
@@ -66,6 +72,8 @@ export interface CommandSpec {
   summary: string;
   options: OptionSpec[];
   allowPositionals?: boolean;
+  /** Text printed after the options, e.g. the rules of stage globs. */
+  notes?: string;
 }
 
 export interface ParsedCommand {
@@ -82,7 +90,8 @@ export function helpText(command: CommandSpec): string {
     const fallback = option.defaultText !== undefined ? ` [default: ${option.defaultText}]` : "";
     return `  ${heads[index]!.padEnd(width)}  ${option.description}${repeat}${fallback}`;
   });
-  return [`Usage: ${command.usage}`, "", command.summary, "", "Options:", ...lines].join("\n") + "\n";
+  const notes = command.notes !== undefined ? ["", command.notes] : [];
+  return [`Usage: ${command.usage}`, "", command.summary, "", "Options:", ...lines, ...notes].join("\n") + "\n";
 }
 
 /** Parses `argv`; returns undefined after printing help when `--help` was given. Throws `InputError` on bad options. */

@@ -1,7 +1,16 @@
 /** `plan`: lists every stage as cached or stale and says why a stale stage is stale. */
+import { matchStages } from "../engine/graph.js";
 import { planStages } from "../engine/plan.js";
 import { openSession } from "../engine/session.js";
-import { parseCommand, resolveSessionOptions, sessionOptions, withInputErrors, type CommandSpec } from "./engine-options.js";
+import {
+  listValue,
+  parseCommand,
+  resolveSessionOptions,
+  sessionOptions,
+  stageGlobRules,
+  withInputErrors,
+  type CommandSpec,
+} from "./engine-options.js";
 
 const command: CommandSpec = {
   usage: "npm run pipeline -- plan [options]",
@@ -11,7 +20,9 @@ const command: CommandSpec = {
   options: [
     ...sessionOptions,
     { name: "json", type: "boolean", description: "print one JSON object per stage instead of a table" },
+    { name: "only", type: "string", multiple: true, value: "GLOB", description: "list only the stages whose ids match" },
   ],
+  notes: stageGlobRules,
 };
 
 export default function main(argv: string[]): Promise<number> {
@@ -19,7 +30,10 @@ export default function main(argv: string[]): Promise<number> {
     const parsed = parseCommand(argv, command);
     if (parsed === undefined) return 0;
     const session = await openSession(resolveSessionOptions(parsed));
-    const planned = await planStages(session);
+    const only = listValue(parsed, "only");
+    const selected = only.length > 0 ? await matchStages(session.stages, only, "--only") : undefined;
+    // Every stage is planned, because a selected stage's key depends on its upstream stages.
+    const planned = (await planStages(session)).filter((stage) => selected === undefined || selected.has(stage.id));
     if (parsed.values.json === true) {
       process.stdout.write(planned.map((stage) => JSON.stringify(stage)).join("\n") + "\n");
       return 0;

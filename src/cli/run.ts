@@ -14,6 +14,7 @@ import {
   parseCommand,
   resolveSessionOptions,
   sessionOptions,
+  stageGlobRules,
   stringValue,
   withInputErrors,
   type CommandSpec,
@@ -36,6 +37,7 @@ const command: CommandSpec = {
     { name: "only", type: "string", multiple: true, value: "GLOB", description: "build only matching stage ids (and the upstream stages they need)" },
     { name: "force", type: "string", multiple: true, value: "GLOB", description: "rebuild matching stages even when cached" },
   ],
+  notes: stageGlobRules,
 };
 
 export default function main(argv: string[]): Promise<number> {

@@ -52,16 +52,17 @@ export function orderStages(stages: StageDefinition[], source: string): StageDef
   return ordered;
 }
 
-/** Ids of the stages matching any of `globs` (`*` stays within a path segment, `**` crosses them). */
+/** Ids of the stages matching any of `globs` (see `stage-globs.ts`); a glob matching none is an error. */
 export async function matchStages(stages: StageDefinition[], globs: string[], option: string): Promise<Set<string>> {
   const matched = new Set<string>();
   if (globs.length === 0) return matched;
-  const { default: picomatch } = await import("picomatch");
+  // Loaded here so that a run without globs does not load picomatch.
+  const { matchingIds, noMatchHint } = await import("./stage-globs.js");
+  const ids = stages.map((stage) => stage.id);
   for (const glob of globs) {
-    const isMatch = picomatch(glob);
-    const hits = stages.filter((stage) => stage.id === glob || isMatch(stage.id));
-    if (hits.length === 0) throw new InputError(`${option} ${glob} matches no stage of this profile.`);
-    for (const stage of hits) matched.add(stage.id);
+    const hits = matchingIds(glob, ids);
+    if (hits.length === 0) throw new InputError(`${option} ${glob} matches no stage of this profile.${noMatchHint(glob, ids)}`);
+    for (const id of hits) matched.add(id);
   }
   return matched;
 }

@@ -167,3 +167,48 @@ describe("gc profile check", () => {
     expect(result.stdout).toContain("kept 1 entries");
   });
 });
+
+describe("stage globs", () => {
+  let project: TestProject;
+
+  beforeEach(() => {
+    project = new TestProject();
+    project.writeProfile([{ id: "mtf/p3/hyper-lora" }, { id: "mtf/p3/hyper-prefix" }, { id: "eval/sni" }]);
+  });
+
+  afterEach(() => project.remove());
+
+  it("run --only hints at `**`", async () => {
+    const result = await project.command("run", ["--only", "mtf/*"]);
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("--only mtf/* matches no stage of this profile.");
+    expect(result.stderr).toContain("`*` does not cross `/`; did you mean `mtf/**`? It matches mtf/p3/hyper-lora, mtf/p3/hyper-prefix.");
+    expect(project.runLines()).toEqual([]);
+  });
+
+  it("plan --only lists matching stages", async () => {
+    const result = await project.command("plan", ["--only", "mtf/**"]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/stale\s+mtf\/p3\/hyper-lora/);
+    expect(result.stdout).not.toContain("eval/sni");
+  });
+
+  it("clean hints at `**`", async () => {
+    fs.mkdirSync(path.join(project.artifacts, "mtf", "p3", "hyper-lora", "b".repeat(64)), { recursive: true });
+
+    const result = await project.command("clean", ["--artifacts", project.artifacts, "mtf/*"]);
+
+    expect(result.stderr).toContain("did you mean `mtf/**`? It matches mtf/p3/hyper-lora.");
+    expect(fs.existsSync(path.join(project.artifacts, "mtf", "p3", "hyper-lora", "b".repeat(64)))).toBe(true);
+  });
+
+  it("help explains the glob rules", async () => {
+    for (const command of ["run", "plan", "clean"]) {
+      const result = await project.command(command, ["--help"]);
+      expect(result.stdout, command).toContain("`*` matches within one `/`-separated part of an id");
+      expect(result.stdout, command).toContain("`mtf/**` matches both");
+    }
+  });
+});
