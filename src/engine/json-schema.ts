@@ -52,7 +52,55 @@ function describeError(error: ErrorObject): SchemaProblem {
         expected: `one of ${(params.allowedValues as unknown[]).map((item) => JSON.stringify(item)).join(", ")}`,
       };
     default:
-      return { pointer: error.instancePath, value: renderValue(error.data), expected: error.message ?? error.keyword };
+      return { pointer: error.instancePath, value: renderValue(error.data), expected: describeRule(error) };
+  }
+}
+
+const typeNames: { [type: string]: string } = {
+  integer: "an integer",
+  number: "a number",
+  string: "a string",
+  boolean: "a boolean",
+  object: "an object",
+  array: "an array",
+  null: "null",
+};
+
+/** What a schema rule expects, as a noun phrase ("an integer", "a number >= 1"); ajv's own text reads "must be ...". */
+function describeRule(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  const limit = String(params.limit);
+  switch (error.keyword) {
+    case "type":
+      return String(params.type)
+        .split(",")
+        .map((type) => typeNames[type] ?? type)
+        .join(" or ");
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return `a number ${String(params.comparison)} ${limit}`;
+    case "multipleOf":
+      return `a multiple of ${String(params.multipleOf)}`;
+    case "minLength":
+      return `a string of at least ${limit} characters`;
+    case "maxLength":
+      return `a string of at most ${limit} characters`;
+    case "minItems":
+      return `an array of at least ${limit} items`;
+    case "maxItems":
+      return `an array of at most ${limit} items`;
+    case "minProperties":
+      return `an object with at least ${limit} keys`;
+    case "uniqueItems":
+      return `an array without duplicates (items ${String(params.j)} and ${String(params.i)} are equal)`;
+    case "pattern":
+      return `a string matching /${String(params.pattern)}/`;
+    case "const":
+      return `the value ${JSON.stringify(params.allowedValue)}`;
+    default:
+      return `a value that passes the schema rule "${error.keyword}" (ajv: ${error.message ?? "no message"})`;
   }
 }
 

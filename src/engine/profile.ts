@@ -15,7 +15,10 @@ export const defaultProfileName = "default";
 export interface LoadedProfile {
   /** The name given on the command line (`smoke`) or the file's base name. */
   name: string;
+  /** Absolute path of the profile file. */
   file: string;
+  /** The file as messages name it: the path as given on the command line, or `profiles/<name>.json`. */
+  shownPath: string;
   data: JsonValue;
   /** SHA-256 of the profile's canonical JSON: formatting and key order do not change it. */
   digest: string;
@@ -23,8 +26,21 @@ export interface LoadedProfile {
 
 /** Path of a profile: a name means `profiles/<name>.json`; anything with a slash or `.json` is a path. */
 export function profilePath(nameOrPath: string, projectRoot: string): string {
-  const isPath = nameOrPath.includes("/") || nameOrPath.includes(path.sep) || nameOrPath.endsWith(".json");
-  return isPath ? path.resolve(nameOrPath) : path.join(projectRoot, "profiles", `${nameOrPath}.json`);
+  return isProfilePath(nameOrPath) ? path.resolve(nameOrPath) : path.join(projectRoot, "profiles", `${nameOrPath}.json`);
+}
+
+function isProfilePath(nameOrPath: string): boolean {
+  return nameOrPath.includes("/") || nameOrPath.includes(path.sep) || nameOrPath.endsWith(".json");
+}
+
+/**
+ * Names a profile file in messages: a path as the user typed it; for a profile name, the file relative to the
+ * working folder when it is below it, else the absolute path (a `../` path would be hard to recognize).
+ */
+function shownProfilePath(nameOrPath: string, file: string): string {
+  if (isProfilePath(nameOrPath)) return nameOrPath;
+  const relative = path.relative(process.cwd(), file);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
 /**
@@ -37,13 +53,15 @@ export async function loadProfile(
   options: { projectRoot: string; memo?: FileDigestMemo },
 ): Promise<LoadedProfile> {
   const file = profilePath(nameOrPath, options.projectRoot);
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = shownProfilePath(nameOrPath, file);
   let text: string;
   try {
     text = await fs.promises.readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    throw new InputError(`Profile "${nameOrPath}" not found: ${shown} does not exist.${availableProfiles(options.projectRoot)}`);
+    const available = availableProfiles(options.projectRoot);
+    if (isProfilePath(nameOrPath)) throw new InputError(`Profile file ${shown} does not exist.${available}`);
+    throw new InputError(`Profile "${nameOrPath}" not found: ${shown} does not exist.${available}`);
   }
 
   let data: JsonValue;
@@ -57,12 +75,13 @@ export async function loadProfile(
   if (options.memo === undefined || !(await options.memo.passedSchema(file, schemaId))) {
     const problems = (await compileSchema(schema))(data);
     if (problems.length > 0) {
-      throw new InputError(`Invalid profile ${shown}:\n${formatProblems(shown, problems)}`);
+      const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+      throw new InputError(`Invalid profile (${count}):\n${formatProblems(shown, problems)}`);
     }
     await options.memo?.recordPassedSchema(file, schemaId);
   }
   const name = nameOrPath.endsWith(".json") || nameOrPath.includes("/") ? path.basename(file, ".json") : nameOrPath;
-  return { name, file, data, digest: digestJson(data) };
+  return { name, file, shownPath: shown, data, digest: digestJson(data) };
 }
 
 function availableProfiles(projectRoot: string): string {

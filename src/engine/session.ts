@@ -42,13 +42,18 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   return { options, profile, stages, byId: new Map(stages.map((stage) => [stage.id, stage])), store, keys };
 }
 
-/** Calls the pipeline module; its errors about the profile (named `ProfileError`) are input errors. */
+/**
+ * Calls the pipeline module; its errors about the profile (named `ProfileError`) are input errors, reported with
+ * the profile file as the user named it. A leading `profile "NAME": ` in their message is dropped, because the
+ * JSON `name` field need not match the file.
+ */
 async function resolveProfile(pipeline: PipelineModule, profile: LoadedProfile, options: SessionOptions): Promise<{ stages: StageDefinition[] }> {
   try {
     return await pipeline.resolvePipeline(profile.data, { projectRoot: options.projectRoot });
   } catch (error) {
     if (error instanceof Error && (error.name === "ProfileError" || error instanceof InputError)) {
-      throw new InputError(`Invalid profile ${profile.file}: ${error.message}`);
+      const message = error.message.replace(/^profile "[^"]*": /, "");
+      throw new InputError(`Invalid profile ${profile.shownPath}: ${message}`);
     }
     throw error;
   }

@@ -48,7 +48,7 @@ describe("profile loader", () => {
   it("wrong type names the field, value and expectation", async () => {
     const message = await problemsOf({ name: "x", training: { steps: "ten", optimizer: "sgd" } });
 
-    expect(message).toContain('field /training/steps has value "ten"; expected must be integer');
+    expect(message).toContain('field /training/steps has value "ten"; expected an integer');
     expect(message).toContain('field /training/optimizer has value "sgd"; expected one of "adafactor", "adam"');
   });
 
@@ -65,6 +65,26 @@ describe("profile loader", () => {
     expect((error as Error).message).toMatch(/Profile "smok" not found: .*smok.json does not exist. Available profiles: smoke./);
   });
 
+  it("profile path is shown as given", async () => {
+    const file = path.join(root, "bad-unknown.json");
+    fs.writeFileSync(file, JSON.stringify({ name: "x", stepz: 1 }));
+
+    const error = await loadProfile(file, schema, { projectRoot: root }).catch((caught: unknown) => caught);
+    const lines = (error as Error).message.split("\n");
+
+    expect(lines[0]).toBe("Invalid profile (1 problem):");
+    expect(lines[1]).toBe(`${file}: field /stepz has value 1; expected no such key; allowed keys here: name, training`);
+  });
+
+  it("missing profile file is named once", async () => {
+    const file = path.join(root, "absent.json");
+
+    const error = await loadProfile(file, schema, { projectRoot: root }).catch((caught: unknown) => caught);
+
+    expect((error as Error).message.split(file)).toHaveLength(2);
+    expect((error as Error).message).toMatch(/^Profile file .*absent.json does not exist\./);
+  });
+
   it("digest ignores formatting and key order", async () => {
     fs.writeFileSync(path.join(root, "profiles", "one.json"), '{"name": "x", "training": {"steps": 3, "optimizer": "adam"}}');
     fs.writeFileSync(path.join(root, "profiles", "two.json"), '{\n  "training": {"optimizer": "adam", "steps": 3},\n  "name": "x"\n}\n');
@@ -76,6 +96,20 @@ describe("profile loader", () => {
     expect(one!.digest).not.toBe(three!.digest);
   });
 
+  it("graph error names the profile file", async () => {
+    const project = new TestProject();
+    try {
+      fs.writeFileSync(project.profileFile, JSON.stringify({ name: "nightly", runLog: project.runLog, stages: [{ id: "a", impossible: "needs a tokenizer" }] }));
+      const result = await project.command("plan");
+
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`Invalid profile ${project.profileFile}: stages/0: needs a tokenizer`);
+      expect(result.stderr).not.toContain("nightly");
+    } finally {
+      project.remove();
+    }
+  });
+
   it("run with a bad profile exits 2 naming the field", async () => {
     const project = new TestProject();
     try {
@@ -83,7 +117,7 @@ describe("profile loader", () => {
       const result = await project.command("run");
 
       expect(result.exitCode).toBe(2);
-      expect(result.stderr).toContain("profile.json: field /stages/0/steps has value 0; expected must be >= 1");
+      expect(result.stderr).toContain("profile.json: field /stages/0/steps has value 0; expected a number >= 1");
       expect(project.runLines()).toEqual([]);
     } finally {
       project.remove();
