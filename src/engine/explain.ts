@@ -6,11 +6,19 @@ import type { KeyRecord } from "./key-record.js";
 import { renderValue } from "./json-schema.js";
 import type { JsonValue } from "./stage.js";
 
-export function explainDifferences(cached: KeyRecord, current: KeyRecord, options: { ignoreUpstream?: boolean } = {}): string[] {
+export function explainDifferences(
+  stageId: string,
+  cached: KeyRecord,
+  current: KeyRecord,
+  options: { ignoreUpstream?: boolean } = {},
+): string[] {
   const reasons: string[] = [];
   if (cached.kind !== current.kind) reasons.push(`kind ${cached.kind} -> ${current.kind}`);
-  diffJson(cached.params, current.params, "", (pointer, before, after) => {
-    reasons.push(`parameter ${pointer || "(all)"}: ${show(before)} -> ${show(after)}`);
+  // Parameters are named by their path inside the stage's params, which is what the engine sees; the pipeline
+  // module may have derived them from differently named profile fields.
+  diffJson(cached.params, current.params, [], (keys, before, after) => {
+    const name = keys.length === 0 ? "parameters" : `parameter ${dottedPath(keys)}`;
+    reasons.push(`${name} of stage ${stageId}: ${show(before)} -> ${show(after)}`);
   });
   diffMaps(cached.code, current.code, (file, change) => reasons.push(`code file ${file} ${change}`));
   if (options.ignoreUpstream !== true) {
@@ -43,20 +51,25 @@ function diffMaps(before: { [name: string]: string }, after: { [name: string]: s
   }
 }
 
-/** Calls `report` with the JSON pointer of every leaf (or type change) where the two values differ. */
+/** `optimizer.lr`; a key that is not a plain identifier is quoted, as in `schedule["warmup-steps"]`. */
+function dottedPath(keys: string[]): string {
+  return keys.map((key, index) => (/^[A-Za-z_$][\w$]*$/.test(key) ? (index === 0 ? key : `.${key}`) : `[${JSON.stringify(key)}]`)).join("");
+}
+
+/** Calls `report` with the key path of every leaf (or type change) where the two values differ. */
 function diffJson(
   before: JsonValue | undefined,
   after: JsonValue | undefined,
-  pointer: string,
-  report: (pointer: string, before: JsonValue | undefined, after: JsonValue | undefined) => void,
+  keys: string[],
+  report: (keys: string[], before: JsonValue | undefined, after: JsonValue | undefined) => void,
 ): void {
   const bothObjects =
     typeof before === "object" && before !== null && !Array.isArray(before) && typeof after === "object" && after !== null && !Array.isArray(after);
   if (bothObjects) {
     for (const key of Object.keys({ ...before, ...after }).sort()) {
-      diffJson(before[key], after[key], `${pointer}/${key}`, report);
+      diffJson(before[key], after[key], [...keys, key], report);
     }
     return;
   }
-  if (JSON.stringify(before) !== JSON.stringify(after)) report(pointer, before, after);
+  if (JSON.stringify(before) !== JSON.stringify(after)) report(keys, before, after);
 }

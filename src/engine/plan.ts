@@ -29,7 +29,7 @@ export async function planStages(session: Session): Promise<PlannedStage[]> {
           ? `upstream ${staleUpstream[0]} is stale, so the key is known once it is rebuilt`
           : `upstreams ${staleUpstream.join(", ")} are stale, so the key is known once they are rebuilt`,
       ];
-      if (newest !== undefined) reasons.push(...explainDifferences(newest.record, record, { ignoreUpstream: true }));
+      if (newest !== undefined) reasons.push(...explainDifferences(stage.id, newest.record, record, { ignoreUpstream: true }));
       planned.set(stage.id, { id: stage.id, state: "stale", reasons });
       continue;
     }
@@ -48,7 +48,7 @@ export async function planStages(session: Session): Promise<PlannedStage[]> {
       const newest = await session.store.newestValidEntry(stage.id);
       if (newest === undefined) reasons.push("never built");
       else {
-        const differences = explainDifferences(newest.record, keyed.record);
+        const differences = explainDifferences(stage.id, newest.record, keyed.record);
         reasons.push(...(differences.length > 0 ? differences : ["no cached entry for this key"]));
       }
     }

@@ -40,7 +40,7 @@ describe("cache invalidation", () => {
     project.writeProfile(withStage("b", { text: "b with new text" }));
 
     const plan = await project.command("plan");
-    expect(plan.stdout).toMatch(/stale\s+b\s+parameter \/text: "b" -> "b with new text"/);
+    expect(plan.stdout).toMatch(/stale\s+b\s+parameter text of stage b: "b" -> "b with new text"/);
     expect(plan.stdout).toMatch(/stale\s+c\s+upstream b is stale/);
     expect(plan.stdout).toMatch(/cached\s+a\n/);
 

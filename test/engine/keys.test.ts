@@ -100,7 +100,7 @@ describe("stale reasons", () => {
 
   it("identical records have one key and no reasons", () => {
     expect(stageKey(structuredClone(record))).toBe(stageKey(record));
-    expect(explainDifferences(record, structuredClone(record))).toEqual([]);
+    expect(explainDifferences("mtf/t5", record, structuredClone(record))).toEqual([]);
   });
 
   it("each change is named", () => {
@@ -113,8 +113,8 @@ describe("stale reasons", () => {
     };
 
     expect(stageKey(changed)).not.toBe(stageKey(record));
-    expect(explainDifferences(record, changed)).toEqual([
-      "parameter /optimizer/lr: 0.001 -> 0.0003",
+    expect(explainDifferences("mtf/t5", record, changed)).toEqual([
+      "parameter optimizer.lr of stage mtf/t5: 0.001 -> 0.0003",
       "code file src/experiments/loop.ts added",
       "code file stages/mtf.ts changed",
       "output of upstream pretrain/t5 changed",
@@ -122,5 +122,11 @@ describe("stale reasons", () => {
       "backend wasm -> cpu",
       "package @tensorflow/tfjs 4.22.0 -> 4.23.0",
     ]);
+  });
+
+  it("unusual parameter keys are quoted", () => {
+    const changed: KeyRecord = { ...record, params: { optimizer: { lr: 0.001, "warmup-steps": 10 }, steps: 100 } };
+
+    expect(explainDifferences("mtf/t5", record, changed)).toEqual(['parameter optimizer["warmup-steps"] of stage mtf/t5: (absent) -> 10']);
   });
 });
