@@ -207,6 +207,8 @@ export function scoreTask(dataset: EvalDataset, info: TaskInfo, predicted: TaskP
     });
   }
   if (dataset.startsWith("metaicl/")) {
+    // NOTE: MetaICL's script scores every non-classification task by accuracy, so a task whose collection lists
+    // `rouge-l` (the embedded suite's free-form MetaICL-like tasks) is scored by exact-match accuracy here.
     const isClassification = info.taskType === "classification" || info.metric === "macro-f1";
     if (isClassification) return metaIclMacroF1(predicted.predictions, predicted.golds);
     return metaIclAccuracy(predicted.predictions, ranked ? predicted.golds : references);

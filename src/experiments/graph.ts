@@ -344,6 +344,11 @@ export function validateProfileSemantics(profile: Profile): void {
   if (profile.data.tokenizer.tokenizer === "t5" && !sources.includes("t5-tokenizer")) {
     fail("data/downloads", 'the t5 tokenizer needs a download with source "t5-tokenizer"');
   }
+  if (profile.model.source === "scratch" && (profile.model.config.num_layers < 2 || profile.model.config.num_decoder_layers < 2)) {
+    // NOTE: with a single layer, the prefix and LoRA heads split a layer axis of size 1, whose gradient fails in
+    // TensorFlow.js 4.22 ("Argument tensors passed to stack must be a Tensor[]"); two layers avoid it.
+    fail("model/config", "num_layers and num_decoder_layers must be at least 2 for the prefix and LoRA heads to train");
+  }
   const trainings: [string, Profile["mtf"]["training"]][] = [
     ["mtf/training", profile.mtf.training],
     ["hyperpretrain/training", profile.hyperpretrain.training],

@@ -144,3 +144,12 @@ describe("stage code globs", () => {
     }
   });
 });
+
+describe("single-layer models", () => {
+  it("are rejected with the reason", async () => {
+    const profile = loadProfile("smoke");
+    if (profile.model.source !== "scratch") throw new Error("the smoke profile trains from scratch");
+    profile.model.config.num_layers = 1;
+    await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/at least 2/);
+  });
+});
