@@ -27,8 +27,8 @@ const pretrain: StageKind = {
       await initBackend(undefined, (line) => context.emit({ type: "log", level: "info", message: line }));
       const loaded = loadT5(folder);
       await saveT5(loaded, output);
-      const summary: TrainingSummary = { kind: "pretrain", steps: 0, finalLoss: Number.NaN, estimatedFlops: 0, wallSeconds: (Date.now() - started) / 1000 };
-      return { ...summary, finalLoss: null, source: `${model.repository}@${model.revision}` };
+      // A downloaded checkpoint has no training record: the summary names its source instead of a TrainingSummary.
+      return { source: `${model.repository}@${model.revision}`, steps: 0, estimatedFlops: 0, wallSeconds: (Date.now() - started) / 1000 };
     }
 
     const spec = params.object<PretrainSpec>("pretrain");
