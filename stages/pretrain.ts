@@ -6,7 +6,7 @@
 
 import path from "node:path";
 
-import type { StageKind } from "../src/engine/stage.js";
+import type { StageKind, StageSummary } from "../src/engine/stage.js";
 import { downloadCheckpoint } from "../src/experiments/hub-checkpoint.js";
 import { pretrainPhases, runPretrainPhase, scratchConfig } from "../src/experiments/pretraining.js";
 import type { TrainingSummary } from "../src/experiments/results.js";
@@ -16,7 +16,7 @@ import { initBackend, loadT5, saveT5, T5Model } from "../src/models/index.js";
 import type { ModelSpec, PretrainSpec } from "../profiles/schema.js";
 
 const pretrain: StageKind = {
-  async run(context) {
+  async run(context): Promise<StageSummary> {
     const started = Date.now();
     const params = new StageParams(context);
     const model = params.object<ModelSpec>("model");
