@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import pretrainStage from "../../stages/pretrain.js";
 import { downloadCheckpoint } from "../../src/experiments/hub-checkpoint.js";
 import { initBackend, loadT5 } from "../../src/models/index.js";
 
@@ -53,6 +54,22 @@ describe.skipIf(!haveFixtures)("downloadCheckpoint", () => {
     expect(fs.readFileSync(path.join(folder, "model.safetensors")).equals(fs.readFileSync(path.join(golden, "model.safetensors")))).toBe(true);
     const model = loadT5(folder);
     expect(model.config.d_model).toBe(64);
+    model.dispose();
+  });
+
+  it("lets the pretrain stage publish the downloaded model", async () => {
+    const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), "pretrain-out-"));
+    const summary = await pretrainStage.run({
+      stage: { id: "pretrain", kind: "pretrain", params: { model: { source: "huggingface", repository: "google/tiny", revision: "main" } }, upstream: [], code: [], resource: "cpu" },
+      outputDir,
+      workDir: fs.mkdtempSync(path.join(os.tmpdir(), "pretrain-work-")),
+      inputs: {},
+      emit: () => undefined,
+      signal: new AbortController().signal,
+    });
+    expect(summary.source).toBe("google/tiny@main");
+    const model = loadT5(path.join(outputDir, "model"));
+    expect(model.config.vocab_size).toBe(320);
     model.dispose();
   });
 
