@@ -103,7 +103,7 @@ function argmax(values: readonly number[]): number {
   return best;
 }
 
-/** Text of the gold answer choice: the one at `answerIndex`, else the choice that decodes to the first reference. */
+/** Index of the gold answer choice: `answerIndex`, else the choice that decodes to the first reference. */
 function goldChoice(task: TokenizedTask, index: number, choiceTexts: string[], references: string[]): number {
   const example = task.test[index]!;
   if (example.answerIndex !== undefined) return example.answerIndex;
@@ -191,7 +191,7 @@ function predictTask(options: EvaluationOptions, task: TokenizedTask, count: num
   return result;
 }
 
-/** Score of one task in [0, 1] by its family's metric; fills in each record's per-example score. */
+/** Scores one task in [0, 1] by its family's metric and fills in each record's per-example score. */
 export function scoreTask(dataset: EvalDataset, info: TaskInfo, predicted: TaskPredictions): number {
   const references = predicted.records.map((record) => record.references);
   if (dataset.startsWith("sni/")) {

@@ -216,14 +216,14 @@ function mtfVariants(profile: Profile): MtfVariant[] {
   return variants;
 }
 
-/** The hyperpretraining objective behind a run's hypermodel, or null when it was not hyperpretrained. */
+/** Returns the hyperpretraining objective behind a run's hypermodel, or null when it was not hyperpretrained. */
 function hyperpretrainVariantOf(run: MtfVariant): "prefix-only" | "prefix-and-suffix" | null {
   if (run.variant === prefixOnlyVariant) return "prefix-only";
   if (run.hyperpretrainStage !== undefined) return "prefix-and-suffix";
   return null;
 }
 
-/** Hyperpretraining steps behind a run's hypermodel: the checkpoint it starts from, or the full run. */
+/** Returns the hyperpretraining steps behind a run's hypermodel: its starting checkpoint, or the full run. */
 function hyperpretrainStepsOf(run: MtfVariant, profile: Profile): number | null {
   if (run.hyperpretrainCheckpoint !== undefined) return run.hyperpretrainCheckpoint;
   if (run.hyperpretrainStage !== undefined) return profile.hyperpretrain.training.steps;
@@ -345,8 +345,8 @@ export function validateProfileSemantics(profile: Profile): void {
     fail("data/downloads", 'the t5 tokenizer needs a download with source "t5-tokenizer"');
   }
   if (profile.model.source === "scratch" && (profile.model.config.num_layers < 2 || profile.model.config.num_decoder_layers < 2)) {
-    // NOTE: with a single layer, the prefix and LoRA heads split a layer axis of size 1, whose gradient fails in
-    // TensorFlow.js 4.22 ("Argument tensors passed to stack must be a Tensor[]"); two layers avoid it.
+    // NOTE: with a single layer, the prefix and LoRA heads split a layer axis of size 1. The gradient of that split
+    // fails in TensorFlow.js 4.22 ("Argument tensors passed to stack must be a Tensor[]"), and two layers avoid it.
     fail("model/config", "num_layers and num_decoder_layers must be at least 2 for the prefix and LoRA heads to train");
   }
   const trainings: [string, Profile["mtf"]["training"]][] = [
