@@ -81,6 +81,7 @@ export default function main(argv: string[]): Promise<number> {
         executor: new LocalExecutor(),
         reporter,
         signal: controller.signal,
+        runStarted: new Date(startedAt).toISOString(),
       });
     } finally {
       reporter.close();

@@ -36,6 +36,8 @@ export interface BuildContext {
   executor: Executor;
   reporter: RunReporter;
   signal: AbortSignal;
+  /** Start of the pipeline run as an ISO 8601 string, passed to trainers as `HYPERTUNE_RUN_STARTED`. */
+  runStarted: string;
 }
 
 export type BuildResult = StageResult & { manifest?: Manifest };
@@ -81,7 +83,8 @@ async function runAndPublish(request: BuildRequest, context: BuildContext, lock:
     backend: session.keys.backendName(),
     projectRoot: session.options.projectRoot,
   };
-  const env = { HYPERTUNE_BACKEND: spec.backend, CUDA_VISIBLE_DEVICES: request.cudaVisibleDevices };
+  // Not part of the key: a stage built in an earlier run stays cached whatever time this run started.
+  const env = { HYPERTUNE_BACKEND: spec.backend, CUDA_VISIBLE_DEVICES: request.cudaVisibleDevices, HYPERTUNE_RUN_STARTED: context.runStarted };
 
   reporter.started(stage.id, key);
   const onEvent = (event: StageEvent): void => {

@@ -24,6 +24,8 @@ export interface ScheduleOptions {
   executor: Executor;
   reporter: RunReporter;
   signal: AbortSignal;
+  /** Start of the pipeline run as an ISO 8601 string, passed to every trainer (see `BuildContext`). */
+  runStarted: string;
 }
 
 interface Slots {
@@ -113,7 +115,13 @@ export async function runStages(session: Session, options: ScheduleOptions): Pro
       // from the GPU stages running next to it.
       const cudaVisibleDevices = device ?? "";
       const request = { stage, key: keyed.key, record: keyed.record, inputs, force: forced.has(stage.id), cudaVisibleDevices };
-      const build = buildStage(request, { session, executor: options.executor, reporter: options.reporter, signal: options.signal })
+      const build = buildStage(request, {
+        session,
+        executor: options.executor,
+        reporter: options.reporter,
+        signal: options.signal,
+        runStarted: options.runStarted,
+      })
         .catch((error: unknown): BuildResult => ({ id: stage.id, status: "failed", message: (error as Error).message }))
         .then(async (result) => {
           await saveMemoNowAndThen();

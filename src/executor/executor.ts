@@ -10,7 +10,7 @@ export interface StageJob {
   spec: TrainerSpec;
   /** Where the spec is written; inside the work folder, so a cluster node can read it. */
   specFile: string;
-  /** Variables added to the child's environment (`HYPERTUNE_BACKEND`, `CUDA_VISIBLE_DEVICES`). */
+  /** Variables added to the child's environment (`HYPERTUNE_BACKEND`, `CUDA_VISIBLE_DEVICES`, `HYPERTUNE_RUN_STARTED`). */
   env: { [name: string]: string };
 }
 

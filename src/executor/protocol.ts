@@ -1,7 +1,10 @@
 /**
  * The protocol between the engine (parent) and a trainer process (child) that runs one stage.
  *
- * The parent writes a `TrainerSpec` as JSON to a file and starts `node dist/src/executor/trainer-main.js SPEC`.
+ * The parent writes a `TrainerSpec` as JSON to a file and starts `node dist/src/executor/trainer-main.js SPEC`,
+ * with `HYPERTUNE_BACKEND`, `CUDA_VISIBLE_DEVICES` and `HYPERTUNE_RUN_STARTED` (the ISO 8601 start time of the
+ * pipeline run, so a report can tell this run's builds from cache hits) in its environment. No variable is part of
+ * a stage key.
  * The child imports `spec.kindModule`, calls the default export's `run(context)` and reports through stdout,
  * which carries only newline-delimited JSON `StageEvent`s (console.log and console.info go to stderr). The first
  * event is `started`; the last is `done` (with the summary) or `error`. Stderr is free text; the parent keeps its

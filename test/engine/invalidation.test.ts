@@ -36,6 +36,24 @@ describe("cache invalidation", () => {
     expect(project.runCounts()).toEqual({ a: 1, b: 1, c: 1, d: 1 });
   });
 
+  it("trainers get the run start time", async () => {
+    const startTimes = (): string[] => project.runLines().filter((line) => line.includes(" run-started ")).map((line) => line.split(" ").at(-1)!);
+    expect(startTimes()).toHaveLength(4);
+    expect(new Set(startTimes()).size).toBe(1);
+
+    const before = new Date().toISOString();
+    const forced = await project.command("run", ["--force", "a"]);
+    const after = new Date().toISOString();
+
+    expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
+    const time = startTimes().at(-1)!;
+    expect(time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(time >= before && time <= after, `${before} <= ${time} <= ${after}`).toBe(true);
+    // The start time is not part of any key: a is rebuilt under its old key and the others stay cached.
+    expect(forced.stdout).toMatch(/built 1, cached 3/);
+    expect(project.entryDirs("a")).toHaveLength(1);
+  });
+
   it("parameter change reruns the stage and its dependents", async () => {
     project.writeProfile(withStage("b", { text: "b with new text" }));
 
