@@ -123,4 +123,87 @@ describe("t5 command", () => {
     expect(result.stderr).toMatch(/--max-length must be a positive integer, got "zero"/);
     expect(execFileSync(process.execPath, [pipeline, "t5", "--help"], { encoding: "utf8" })).toMatch(/t5 score/);
   });
+
+  it("adapt rejects duplicate names", () => {
+    const input = path.join(scratch, "duplicates.jsonl");
+    fs.writeFileSync(input, '{"input_ids": [5, 1], "name": "dup"}\n{"input_ids": [6, 1], "name": "other"}\n{"input_ids": [7, 1], "name": "dup"}\n');
+    const output = path.join(scratch, "duplicates-out");
+
+    const result = run(["adapt", "--hypermodel", path.join(scratch, "hypermodel"), "--input", input, "--output", output]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${input}: lines 1 and 3 both name the adapter "dup"; names must be unique.`);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  it("adapt rejects unsafe names", () => {
+    const input = path.join(scratch, "unsafe.jsonl");
+    fs.writeFileSync(input, '{"input_ids": [5, 1], "name": "../escape"}\n');
+    const output = path.join(scratch, "unsafe-out");
+
+    const result = run(["adapt", "--hypermodel", path.join(scratch, "hypermodel"), "--input", input, "--output", output]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${input}:1: field "name" has value "../escape"; expected a file name of letters, digits`);
+    expect(fs.existsSync(path.join(scratch, "escape"))).toBe(false);
+    expect(fs.existsSync(output)).toBe(false);
+  });
+
+  it("adapt overwrites only with --overwrite", () => {
+    const output = path.join(scratch, "overwrite-out");
+    const adapt = (extra: string[]): ReturnType<typeof run> =>
+      run(["adapt", "--hypermodel", path.join(scratch, "hypermodel"), "--input", path.join(scratch, "few-shot.jsonl"), "--output", output, ...extra]);
+    expect(adapt([]).status).toBe(0);
+    const config = path.join(output, "task-a", "adapter_config.json");
+    fs.writeFileSync(config, "kept");
+
+    const refused = adapt([]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`${path.join(output, "task-a")} already exists; pass --overwrite to replace.`);
+    expect(fs.readFileSync(config, "utf8")).toBe("kept");
+
+    const replaced = adapt(["--overwrite"]);
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(replaced.stderr).toContain(`replacing ${path.join(output, "task-a")}`);
+    expect(fs.readFileSync(config, "utf8")).not.toBe("kept");
+  });
+
+  it("checkpoint file suggests its folder", () => {
+    const folder = path.join(scratch, "checkpoint");
+    const result = run(["score", "--checkpoint", path.join(folder, "model.safetensors"), "--input", path.join(scratch, "ids.jsonl")]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`model.safetensors is a file; expected a folder with config.json (did you mean --checkpoint ${folder}?)`);
+    expect(result.stderr).not.toContain("ENOTDIR");
+  });
+
+  it("out-of-range token id is named", () => {
+    const input = path.join(scratch, "out-of-range.jsonl");
+    fs.writeFileSync(input, '{"input_ids": [5, 1], "choices_ids": [[3, 1]]}\n{"input_ids": [5, 99999, 1], "choices_ids": [[3, 1]]}\n');
+    const choices = path.join(scratch, "out-of-range-choice.jsonl");
+    fs.writeFileSync(choices, '{"input_ids": [5, 1], "choices_ids": [[3, 1], [4, -1]]}\n');
+
+    const inputResult = run(["score", "--checkpoint", path.join(scratch, "checkpoint"), "--input", input]);
+    const choiceResult = run(["score", "--checkpoint", path.join(scratch, "checkpoint"), "--input", choices]);
+
+    expect(inputResult.status).toBe(1);
+    expect(inputResult.stderr).toMatch(/out-of-range\.jsonl:2: field "input_ids"\[1\] has value 99999; expected a token id in \[0, \d+\)/);
+    expect(choiceResult.stderr).toMatch(/out-of-range-choice\.jsonl:1: field "choices_ids"\[1\]\[1\] has value -1; expected a token id/);
+  });
+
+  it("unknown option message ends a sentence", () => {
+    const result = run(["score", "--bogus"]);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("t5 score: Unknown option '--bogus'. Run `t5 score --help` for the options.");
+  });
+
+  it("subcommand help shows that subcommand", () => {
+    const result = run(["score", "--help"]);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Usage: npm run pipeline -- t5 score");
+    expect(result.stdout).not.toContain("t5 adapt");
+    expect(result.stdout).not.toContain("--hypermodel");
+  });
 });
