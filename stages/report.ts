@@ -21,7 +21,7 @@ const report: StageKind = {
       profile,
       inputs: context.inputs,
       projectRoot,
-      // NOTE: the engine does not set HYPERTUNE_RUN_STARTED yet, so the report lists cache hits as unknown.
+      // The engine sets HYPERTUNE_RUN_STARTED (ISO 8601) for every stage; without it cache hits are unknown.
       runStartedAt: process.env.HYPERTUNE_RUN_STARTED,
       fallbackBackend: `${detectBackend(process.env.HYPERTUNE_BACKEND).name} (detected by the report stage)`,
     });

@@ -120,7 +120,7 @@ function renderProvenance(report: Report): string[] {
   const dirty = provenance.gitDirty === true ? " (with uncommitted changes to tracked files)" : "";
   const cacheHits =
     provenance.cacheHits === null
-      ? "unknown (the engine did not pass the run's start time)"
+      ? "unknown (HYPERTUNE_RUN_STARTED, the run's start time, was not set)"
       : `${provenance.cacheHits} of ${provenance.stages.length} upstream stages`;
   const lines = [
     "## Provenance",

@@ -7,6 +7,7 @@ import { evalSummary, temporaryFolder, writeInputs } from "./artifact-fixtures.j
 
 const folders: string[] = [];
 const savedReportsRoot = process.env.HYPERTUNE_REPORTS;
+const savedRunStarted = process.env.HYPERTUNE_RUN_STARTED;
 
 function scratch(prefix: string): string {
   const folder = temporaryFolder(prefix);
@@ -18,6 +19,8 @@ afterEach(() => {
   for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
   if (savedReportsRoot === undefined) delete process.env.HYPERTUNE_REPORTS;
   else process.env.HYPERTUNE_REPORTS = savedReportsRoot;
+  if (savedRunStarted === undefined) delete process.env.HYPERTUNE_RUN_STARTED;
+  else process.env.HYPERTUNE_RUN_STARTED = savedRunStarted;
 });
 
 function context(inputs: { [stageId: string]: string }, params: StageContext["stage"]["params"], events: unknown[]): StageContext {
@@ -35,6 +38,7 @@ describe("report stage", () => {
   it("writes the report and its project copy", async () => {
     const reportsRoot = scratch("stage-reports");
     process.env.HYPERTUNE_REPORTS = reportsRoot;
+    delete process.env.HYPERTUNE_RUN_STARTED;
     const inputs = writeInputs(scratch("stage-artifacts"), [
       evalSummary("p3", "t5-mtf", ["anli", "copa"], (index) => 25 + index),
       evalSummary("p3", "hyper-lora", ["anli", "copa"], (index) => 30 + index, { hyperpretrainSteps: 2 }),
@@ -55,10 +59,27 @@ describe("report stage", () => {
       expect(fs.readFileSync(path.join(reportsRoot, "smoke", file), "utf8")).toBe(fs.readFileSync(path.join(stage.outputDir, file), "utf8"));
     }
     expect(fs.readdirSync(path.join(reportsRoot, "smoke")).sort()).toEqual([...files].sort());
+    // No run start time in the environment: cache hits are unknown.
+    expect(JSON.parse(fs.readFileSync(path.join(stage.outputDir, "report.json"), "utf8")).provenance.cacheHits).toBeNull();
     expect(events).toContainEqual({ type: "log", level: "info", message: `Report written to ${path.join(reportsRoot, "smoke", "REPORT.md")}` });
   });
 
   it("rejects a missing profile parameter", async () => {
     await expect(report.run(context({}, {}, []))).rejects.toThrow('params.profile is undefined, expected the profile name');
+  });
+
+  it("counts stages published before the run as cache hits", async () => {
+    process.env.HYPERTUNE_REPORTS = scratch("stage-reports");
+    const inputs = writeInputs(scratch("stage-artifacts"), [evalSummary("p3", "t5-mtf", ["anli"], () => 25)]);
+    // The fixture entries finished on 2026-01-01T10:00:30Z.
+    process.env.HYPERTUNE_RUN_STARTED = "2026-01-01T11:00:00.000Z";
+    const first = context(inputs, { profile: "smoke" }, []);
+    await report.run(first);
+    expect(JSON.parse(fs.readFileSync(path.join(first.outputDir, "report.json"), "utf8")).provenance.cacheHits).toBe(1);
+
+    process.env.HYPERTUNE_RUN_STARTED = "2026-01-01T09:00:00.000Z";
+    const second = context(inputs, { profile: "smoke" }, []);
+    await report.run(second);
+    expect(JSON.parse(fs.readFileSync(path.join(second.outputDir, "report.json"), "utf8")).provenance.cacheHits).toBe(0);
   });
 });
