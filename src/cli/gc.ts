@@ -31,8 +31,8 @@ export default function main(argv: string[]): Promise<number> {
     // Without a named profile, gc would keep only the default profile's entries and delete everything else.
     if (profiles.length === 0) {
       throw new InputError(
-        "gc needs at least one --profile NAME (repeatable), because it removes every entry that no named profile uses;\n" +
-          "name every profile whose cache you want to keep, e.g. `gc --profile smoke --profile default`.",
+        "gc needs at least one --profile NAME (repeatable), because it removes every entry that no named profile uses.\n" +
+          "Name every profile whose cache you want to keep, e.g. `gc --profile smoke --profile default`.",
       );
     }
     const dryRun = parsed.values["dry-run"] === true;
