@@ -12,6 +12,8 @@ import type * as tf from "@tensorflow/tfjs";
 import type { StageContext } from "../engine/stage.js";
 import type { Trainer } from "../models/trainer.js";
 
+// NOTE: the loop does not restart the models' dropout masks from the step number, so with `dropout_rate` > 0 a
+// resumed run draws different masks than an uninterrupted one would (the CPU profiles train with dropout 0).
 export interface TrainingLoopOptions {
   context: StageContext;
   /** Name of this run inside the stage (`span-corruption`, `mtf`, ...), used for the checkpoint folder and events. */
@@ -85,6 +87,9 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
     }
     await options.afterStep?.(step, result.loss);
     if (step % options.checkpointEvery === 0 && step < options.steps) await save();
+    // A training step is synchronous, so the trainer's SIGTERM handler (which aborts `context.signal`) only runs
+    // when the loop yields to the event loop; without this a stopped stage would train to the end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await save();
   const tail = losses.slice(-10);

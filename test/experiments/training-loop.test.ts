@@ -68,6 +68,38 @@ describe("runTrainingLoop", () => {
     expect(Array.from(resumed.weights)).toEqual(Array.from(straight.weights));
   });
 
+  it("stops on an abort from a timer", async () => {
+    // A stage's SIGTERM handler runs as a macrotask, like this timer: the loop must yield for it to run.
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "loop-timer-"));
+    const model = T5Model.create(config, 3);
+    const steps = 50;
+    const trainer = new Trainer(model.params, { learningRate: 0.01, totalSteps: steps });
+    const { context: stageContext } = context(workDir);
+    const controller = new AbortController();
+    stageContext.signal = controller.signal;
+    const emit = stageContext.emit;
+    stageContext.emit = (event) => {
+      emit(event);
+      if (event.type === "progress" && event.step === 2) setTimeout(() => controller.abort(), 0);
+    };
+    try {
+      const loop = runTrainingLoop({
+        context: stageContext,
+        phase: "timer",
+        trainer,
+        steps,
+        checkpointEvery: 100,
+        examplesPerStep: 1,
+        microBatches: (step) => [() => model.loss(seq2seqBatch([[3 + (step % 20), 4, 1]], [[8, 1]], 0))],
+      });
+      await expect(loop).rejects.toThrow(/stopped at step/);
+      expect(trainer.step).toBeLessThan(steps);
+    } finally {
+      trainer.dispose();
+      model.dispose();
+    }
+  });
+
   it("reports progress for every step", async () => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "loop-events-"));
     const model = T5Model.create(config, 1);
