@@ -6,6 +6,8 @@
  *   built from npm packages. `suiteVersion` must equal `embeddedSuiteVersion`, so a suite change changes the key.
  * - `{ source: "p3" | "metaicl" | "sni" | "c4" | "t5-tokenizer", … }`: Hugging Face and GitHub sources, see
  *   `datasets/hub/sources.ts` for their parameters. `HF_ENDPOINT` and `HF_TOKEN` are read from the environment.
+ *   P3 comes from PromptSource templates (`format: "templates"`, the default) or from the hub's TFRecord files
+ *   (`format: "tfrecord"`, see `datasets/hub/p3-hub.ts`).
  *
  * Everything is written below the output folder; a failure throws, so the engine publishes nothing.
  */

@@ -16,6 +16,7 @@ import { parseSentencePieceModel, t5TokenizerJsonFromSentencePiece } from "../se
 import type { TokenizerJson } from "../tokenizer.js";
 import { loadMetaIcl } from "./metaicl.js";
 import { loadP3, type P3DatasetOptions } from "./p3.js";
+import { loadP3Hub, p3HubOptions } from "./p3-hub.js";
 import { loadSni } from "./sni.js";
 
 type Params = { [key: string]: JsonValue };
@@ -157,7 +158,12 @@ export async function runHubSource(source: string, context: StageContext): Promi
       maxTrainInstances: integerParam(params, "maxTrainInstances", 100),
       testInstances: integerParam(params, "testInstances", 100),
     });
+  } else if (source === "p3" && params.format === "tfrecord") {
+    collection = await loadP3Hub(fetchContext, p3HubOptions(params));
   } else if (source === "p3") {
+    if (params.format !== undefined && params.format !== "templates") {
+      throw new Error(`download: params.format ${JSON.stringify(params.format)} is invalid: expected "templates" or "tfrecord"`);
+    }
     collection = await loadP3(fetchContext, {
       templatesBaseUrl: stringParam(params, "templatesBaseUrl", promptsourceBase),
       rawBaseUrl: stringParam(params, "rawBaseUrl"),
