@@ -100,7 +100,7 @@ export function p3HubOptions(params: { [key: string]: JsonValue }): P3HubOptions
     testSplit: subset.splits ? subset.splits.test : "validation",
   }));
   return {
-    // NOTE: the default follows the moving `main` branch; a profile that must be reproducible pins `revision` to a commit.
+    // NOTE: the default follows the moving `main` branch, so a profile that must be reproducible pins `revision` to a commit.
     repo: typeof params.repo === "string" ? params.repo : "bigscience/P3",
     revision: typeof params.revision === "string" ? params.revision : "main",
     subsets,
@@ -143,12 +143,12 @@ function singleString(example: TfExample, name: string): string {
   return values[0]!;
 }
 
-/** Converts one record into an example; throws `ProtobufError` for a malformed record or a target outside the choices. */
+/** Converts one record into an example. Throws `ProtobufError` for a malformed record or a target outside the choices. */
 function recordToExample(data: Uint8Array, split: Example["split"]): Example {
   const record = decodeTfExample(data);
   const example: Example = {
     input: singleString(record, "inputs_pretokenized"),
-    // seqio keeps the separator space of the target template; rank classification compares stripped strings.
+    // Rendered targets may keep whitespace from the template, and rank classification compares stripped strings.
     target: singleString(record, "targets_pretokenized").trim(),
     split,
   };
@@ -169,11 +169,11 @@ async function readSplit(context: FetchContext, options: P3HubOptions, subset: s
   const { file: infoFile } = await fetchToFile(context, `${base}/${encodeURIComponent(`info.${split}.json`)}`);
   const info = readSplitInfo(infoFile, infoLabel);
   for (const feature of ["inputs_pretokenized", "targets_pretokenized"]) {
-    if (!info.features.includes(feature)) throw new Error(`${infoLabel}: feature "${feature}" is not listed; this is not a P3 text subset`);
+    if (!info.features.includes(feature)) throw new Error(`${infoLabel}: feature "${feature}" is not listed, so this is not a P3 text subset`);
   }
   if (info.features.includes("is_correct")) {
     throw new Error(
-      `${infoLabel}: subset ${subset} is a scoring variant with one record per answer choice; list the subset without "_score_eval", whose records carry answer_choices`,
+      `${infoLabel}: subset ${subset} is a scoring variant with one record per answer choice. List the subset without "_score_eval" instead, whose records carry answer_choices`,
     );
   }
 

@@ -14,7 +14,7 @@ export interface TfFeature {
 
 export type TfExample = Map<string, TfFeature>;
 
-/** A decoding failure; the caller adds the file and record. */
+/** A decoding failure, without the file and record, which the caller adds. */
 export class ProtobufError extends Error {}
 
 const wireVarint = 0;
@@ -44,9 +44,9 @@ class ProtobufReader {
   }
 
   /** Reads a varint that must fit a safe JavaScript integer (tags and lengths). */
-  smallVarint(what: string): number {
+  smallVarint(fieldName: string): number {
     const value = this.varint();
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtobufError(`${what} ${value} is too large at byte ${this.position}`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtobufError(`${fieldName} ${value} is too large at byte ${this.position}`);
     return Number(value);
   }
 
@@ -59,7 +59,7 @@ class ProtobufReader {
     return slice;
   }
 
-  /** Reads a field tag; returns the field number and wire type. */
+  /** Reads a field tag and returns its field number and wire type. */
   tag(): { field: number; wireType: number } {
     const tag = this.smallVarint("tag");
     const field = Math.floor(tag / 8);
@@ -75,8 +75,8 @@ class ProtobufReader {
     else throw new ProtobufError(`unsupported wire type ${wireType} at byte ${this.position}`);
   }
 
-  lengthDelimited(wireType: number, what: string): Uint8Array {
-    if (wireType !== wireLengthDelimited) throw new ProtobufError(`${what} has wire type ${wireType}, expected 2 (length-delimited)`);
+  lengthDelimited(wireType: number, fieldName: string): Uint8Array {
+    if (wireType !== wireLengthDelimited) throw new ProtobufError(`${fieldName} has wire type ${wireType}, expected 2 (length-delimited)`);
     return this.take(this.smallVarint("length"));
   }
 }

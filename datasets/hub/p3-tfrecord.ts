@@ -72,22 +72,22 @@ export function* readTfRecords(file: string, label: string): Generator<TfRecord>
     let offset = 0;
     for (let index = 0; offset < size; index++) {
       if (readExactly(descriptor, header, offset) < headerBytes) {
-        throw recordError(label, index, offset, `truncated record header (${size - offset} of ${headerBytes} bytes); the file may be cut off`);
+        throw recordError(label, index, offset, `truncated record header (${size - offset} of ${headerBytes} bytes), so the file may be cut off`);
       }
       const lengthBytes = header.subarray(0, 8);
       if (maskedCrc32c(lengthBytes) !== header.readUInt32LE(8)) {
-        throw recordError(label, index, offset, "length checksum mismatch (masked CRC32C); the file is corrupt");
+        throw recordError(label, index, offset, "length checksum mismatch (masked CRC32C), so the file is corrupt");
       }
       const length = header.readBigUInt64LE(0);
       const remaining = BigInt(size - offset - headerBytes - footerBytes);
       if (length > remaining) {
-        throw recordError(label, index, offset, `truncated record: its length is ${length} bytes but only ${remaining < 0n ? 0n : remaining} follow; the file may be cut off`);
+        throw recordError(label, index, offset, `truncated record: its length is ${length} bytes but only ${remaining < 0n ? 0n : remaining} follow, so the file may be cut off`);
       }
       const data = Buffer.alloc(Number(length));
       readExactly(descriptor, data, offset + headerBytes);
       readExactly(descriptor, footer, offset + headerBytes + data.length);
       if (maskedCrc32c(data) !== footer.readUInt32LE(0)) {
-        throw recordError(label, index, offset, "data checksum mismatch (masked CRC32C); the file is corrupt");
+        throw recordError(label, index, offset, "data checksum mismatch (masked CRC32C), so the file is corrupt");
       }
       yield { index, offset, data };
       offset += headerBytes + data.length + footerBytes;
