@@ -237,6 +237,25 @@ describe("P3 from hub TFRecord files", () => {
     expect(fileRequests.every((request) => request.authorization === "Bearer test-token")).toBe(true);
   });
 
+  test("reads shards in order up to the limit", async () => {
+    const info = JSON.parse(splitInfo(false).toString()) as { num_shards: number };
+    info.num_shards = 2;
+    server.routes.set(`${hubData}/summary_prompt/info.train.json`, Buffer.from(JSON.stringify(info)));
+    const shardPath = (shard: number): string => `${hubData}/summary_prompt/train.tfrecord-0000${shard}-of-00002`;
+    server.routes.set(shardPath(0), tfRecordFile(literalRows.slice(0, 2).map(rowRecord)).file);
+    server.routes.set(shardPath(1), tfRecordFile(literalRows.slice(2).map(rowRecord)).file);
+
+    const all = await run({ subsets: [summarySubset] });
+    expect(all.error).toBeUndefined();
+    const folder = path.join(all.context.outputDir, "collections", "p3");
+    expect(readTaskExamples(folder, "summary_prompt").map((example) => example.input)).toEqual(literalRows.map((row) => row.input));
+
+    server.requests.length = 0;
+    const limited = await run({ subsets: [summarySubset], maxTrainExamples: 2 });
+    expect(limited.error).toBeUndefined();
+    expect(server.requests.map((request) => request.path)).not.toContain(shardPath(1));
+  });
+
   const expectUnpublished = (outputDir: string): void => {
     expect(fs.existsSync(path.join(outputDir, "collections"))).toBe(false);
   };
