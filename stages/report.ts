@@ -17,8 +17,10 @@ const report: StageKind = {
     if (typeof profile !== "string" || profile === "") {
       throw new Error(`Stage "${context.stage.id}": params.profile is ${JSON.stringify(profile)}, expected the profile name`);
     }
+    const recordedDigest = context.stage.params.profileDigest;
     const built = await buildReport({
       profile,
+      profileDigest: typeof recordedDigest === "string" ? recordedDigest : undefined,
       inputs: context.inputs,
       projectRoot,
       // The engine sets HYPERTUNE_RUN_STARTED (ISO 8601) for every stage; without it cache hits are unknown.

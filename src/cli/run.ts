@@ -91,6 +91,10 @@ export default function main(argv: string[]): Promise<number> {
     }
     process.stdout.write(summarize(results, (Date.now() - startedAt) / 1000));
     if (controller.signal.aborted) return 130;
+    if (session.pipeline.afterRun !== undefined) {
+      const outcomes = results.map(({ id, status, entryDir }) => (entryDir === undefined ? { id, status } : { id, status, entryDir }));
+      await session.pipeline.afterRun(outcomes, { projectRoot: session.options.projectRoot });
+    }
     return results.some((result) => result.status !== "built" && result.status !== "cached") ? 1 : 0;
   });
 }

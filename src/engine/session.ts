@@ -30,6 +30,7 @@ export interface Session {
   byId: Map<string, StageDefinition>;
   store: ArtifactStore;
   keys: StageKeyBuilder;
+  pipeline: PipelineModule;
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
@@ -39,7 +40,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const resolved = await resolveProfile(pipeline, profile, options);
   const stages = orderStages(resolved.stages, options.pipelineFile);
   const keys = new StageKeyBuilder({ projectRoot: options.projectRoot, memo: store.memo, backend: options.backend });
-  return { options, profile, stages, byId: new Map(stages.map((stage) => [stage.id, stage])), store, keys };
+  return { options, profile, stages, byId: new Map(stages.map((stage) => [stage.id, stage])), store, keys, pipeline };
 }
 
 /**

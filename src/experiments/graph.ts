@@ -4,6 +4,7 @@
  * one part of a profile leaves the other stages cached.
  */
 
+import { digestJson } from "../engine/canonical.js";
 import type { JsonValue, StageDefinition, StageResource } from "../engine/stage.js";
 import type { HypermodelName, Profile } from "../../profiles/schema.js";
 import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "./results.js";
@@ -141,7 +142,9 @@ export function resolveStages(profile: Profile): StageDefinition[] {
   addPeftSweep(profile, graph, peftShape, dataInputs);
 
   const reported = graph.stages.filter((stage) => ["eval", "peft", "hyperpretrain"].includes(stage.kind)).map((stage) => stage.id);
-  graph.add({ id: stageIds.report, kind: "report", params: { profile: profile.name }, upstream: reported, code: reportCode, resource: "cpu" });
+  // The digest of the profile actually resolved (which may be a file outside profiles/) is recorded in the report.
+  const profileDigest = digestJson(json(profile));
+  graph.add({ id: stageIds.report, kind: "report", params: { profile: profile.name, profileDigest }, upstream: reported, code: reportCode, resource: "cpu" });
   return graph.stages;
 }
 

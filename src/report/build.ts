@@ -58,6 +58,8 @@ export interface BuildOptions {
   /** Published folder of every upstream stage, by stage id. */
   inputs: { [stageId: string]: string };
   projectRoot: string;
+  /** Digest of the resolved profile; without it, the digest of `profiles/<profile>.json` is recorded. */
+  profileDigest?: string;
   /** Start of the pipeline run (ISO 8601), to tell cache hits from stages built in this run. */
   runStartedAt?: string;
   /** Backend to record when no manifest names one. */
@@ -79,6 +81,7 @@ export async function buildReport(options: BuildOptions): Promise<Report> {
     provenance: buildProvenance({
       projectRoot: options.projectRoot,
       profile: options.profile,
+      profileDigest: options.profileDigest,
       stages: graph.all,
       unresolvedStages: graph.unresolved,
       runStartedAt: options.runStartedAt,

@@ -54,6 +54,8 @@ export function stageKeysDigest(stages: StageRecord[]): string {
 export function buildProvenance(options: {
   projectRoot: string;
   profile: string;
+  /** Digest of the resolved profile, recorded by the graph in the report stage's parameters. */
+  profileDigest?: string | undefined;
   stages: StageRecord[];
   unresolvedStages: string[];
   runStartedAt: string | undefined;
@@ -79,7 +81,7 @@ export function buildProvenance(options: {
     generatedAt: options.now.toISOString(),
     gitCommit: commit,
     gitDirty: dirty,
-    profileDigest: profileDigest(options.projectRoot, options.profile),
+    profileDigest: options.profileDigest ?? profileDigest(options.projectRoot, options.profile),
     stageKeysDigest: stageKeysDigest(options.stages),
     backend: backends.length > 0 ? backends.sort().join(", ") : options.fallbackBackend,
     stages,

@@ -54,7 +54,7 @@ describe("resolvePipeline", () => {
     const { stages } = await resolvePipeline(loadProfile("default"), { projectRoot });
     const report = stages.at(-1)!;
     const results = stages.filter((stage) => ["eval", "peft", "hyperpretrain"].includes(stage.kind)).map((stage) => stage.id);
-    expect(report.params).toEqual({ profile: "default" });
+    expect(report.params.profile).toBe("default");
     expect([...report.upstream].sort()).toEqual([...results].sort());
   });
 
@@ -151,5 +151,20 @@ describe("single-layer models", () => {
     if (profile.model.source !== "scratch") throw new Error("the smoke profile trains from scratch");
     profile.model.config.num_layers = 1;
     await expect(resolvePipeline(profile, { projectRoot })).rejects.toThrow(/at least 2/);
+  });
+});
+
+describe("report stage parameters", () => {
+  it("record the digest of the resolved profile", async () => {
+    const profile = loadProfile("smoke");
+    const edited = { ...profile, seed: profile.seed + 1 };
+    const reportOf = async (resolved: Profile) => (await resolvePipeline(resolved, { projectRoot })).stages.find((stage) => stage.id === "report")!;
+
+    const original = await reportOf(profile);
+    const changed = await reportOf(edited);
+
+    expect(original.params.profile).toBe(changed.params.profile);
+    expect(typeof original.params.profileDigest).toBe("string");
+    expect(changed.params.profileDigest).not.toBe(original.params.profileDigest);
   });
 });

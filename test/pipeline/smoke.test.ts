@@ -76,6 +76,8 @@ describe("smoke profile end to end", () => {
   }, 900_000);
 
   it("reuses every stage on a second run", async () => {
+    // The project copy of the report must be restored even though the report stage itself is cached.
+    await rm(path.join(scratch, "reports/smoke"), { recursive: true, force: true });
     const second = await pipeline(["run", "--profile", "smoke"], environment);
     const output = second.stdout + second.stderr;
 
@@ -83,5 +85,7 @@ describe("smoke profile end to end", () => {
     const counts = runCounts(output);
     expect(counts.built).toBe(0);
     expect(counts.cached).toBe(counts.total);
+    const restored = await readFile(path.join(scratch, "reports/smoke/REPORT.md"), "utf8");
+    expect(restored).toContain("P3 held-out tasks");
   }, 120_000);
 });
