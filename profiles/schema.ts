@@ -5,6 +5,7 @@
  * (Phang et al. 2022, appendix A).
  */
 
+import { p3HubParamsSchema } from "../datasets/hub/p3-hub.js";
 import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "../src/experiments/results.js";
 
 export type HypermodelName = "hyper-prefix" | "hyper-lora";
@@ -55,6 +56,17 @@ export type DownloadSource =
   | { source: "sni"; baseUrl?: string; taskNames: string[]; maxTrainInstances?: number; testInstances?: number; endpoint?: string }
   | {
       source: "p3";
+      format: "tfrecord";
+      repo?: string;
+      revision?: string;
+      subsets: { name: string; role: "train" | "heldout"; splits?: { train?: string; test?: string } }[];
+      maxTrainExamples?: number;
+      maxTestExamples?: number;
+      endpoint?: string;
+    }
+  | {
+      source: "p3";
+      format?: "templates";
       templatesBaseUrl?: string;
       rawBaseUrl: string;
       datasets: P3DatasetSource[];
@@ -253,9 +265,12 @@ const downloadSourceSchema = {
       { baseUrl: nonEmptyString, taskNames: { type: "array", items: nonEmptyString }, maxTrainInstances: positiveInteger, testInstances: positiveInteger, ...hubFields },
       ["taskNames"],
     ),
+    // P3 from the hub's TFRecord files (`datasets/hub/p3-hub.ts` owns that schema).
+    p3HubParamsSchema,
     sourceSchema(
       "p3",
       {
+        format: { const: "templates" },
         templatesBaseUrl: nonEmptyString,
         rawBaseUrl: nonEmptyString,
         datasets: {

@@ -168,3 +168,29 @@ describe("report stage parameters", () => {
     expect(changed.params.profileDigest).not.toBe(original.params.profileDigest);
   });
 });
+
+describe("Hugging Face profiles", () => {
+  const heldOutPrompts = [
+    "anli_GPT_3_style_r1",
+    "hellaswag_complete_first_then",
+    "super_glue_cb_GPT_3_style",
+    "super_glue_copa_C1_or_C2_premise_so_because_",
+    "super_glue_rte_GPT_3_style",
+    "super_glue_wic_GPT_3_prompt",
+    "super_glue_wsc.fixed_GPT_3_Style",
+    "winogrande_winogrande_debiased_Replace",
+  ];
+
+  for (const name of ["t5-large", "t5-xl"]) {
+    it(`${name} reads P3 from TFRecord subsets`, async () => {
+      const { stages } = await resolvePipeline(loadProfile(name), { projectRoot });
+      const download = stages.find((stage) => stage.id === "download/p3")!;
+      const subsets = download.params.subsets as { name: string; role: string }[];
+
+      expect(download.params.format).toBe("tfrecord");
+      expect(subsets.filter((subset) => subset.role === "heldout").map((subset) => subset.name).sort()).toEqual([...heldOutPrompts].sort());
+      // The training dataset-prompts listed in figure 7 of HyperTuning (Phang et al., 2022).
+      expect(subsets.filter((subset) => subset.role === "train")).toHaveLength(241);
+    });
+  }
+});
