@@ -87,8 +87,8 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
     }
     await options.afterStep?.(step, result.loss);
     if (step % options.checkpointEvery === 0 && step < options.steps) await save();
-    // A training step is synchronous, so the trainer's SIGTERM handler (which aborts `context.signal`) only runs
-    // when the loop yields to the event loop; without this a stopped stage would train to the end.
+    // A training step is synchronous, so the trainer's SIGTERM handler (which aborts `context.signal`) runs only
+    // when the loop yields to the event loop. Without this yield a stopped stage would train to the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await save();
