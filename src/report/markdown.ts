@@ -95,6 +95,8 @@ function renderTraining(report: Report): string[] {
   const lines = [
     "## Training stages",
     "",
+    "Final loss: mean training loss (cross-entropy per target token, nats) over the last 10 steps (fewer in a shorter run) of the stage's last training phase.",
+    "",
     markdownRow(["Stage", "Kind", "Detail", "Steps", "Final loss", "Estimated FLOPs", "Wall time"]),
     markdownRow(["---", "---", "---", "---:", "---:", "---:", "---:"]),
   ];
