@@ -68,6 +68,7 @@ export async function runHyperpretraining(
       context,
       phase: `hyperpretrain-${options.objective.variant}`,
       trainer,
+      dropout: { models: learner.dropoutModels, seed: options.seed },
       steps: training.steps,
       checkpointEvery: Math.max(1, Math.ceil(training.steps / 4)),
       examplesPerStep: training.batchSize,

@@ -33,6 +33,8 @@ export interface Learner {
   readonly downstream: T5Model;
   /** Every trained variable by unique name. */
   readonly variables: Map<string, tf.Variable>;
+  /** Every model that runs in training mode (and so applies dropout) in `loss`. */
+  readonly dropoutModels: T5Model[];
   /** Mean loss of a micro-batch; call inside a gradient function. */
   loss(examples: ModelExample[]): tf.Scalar;
   /** Estimated matMul FLOPs of one training micro-batch. */
@@ -64,6 +66,7 @@ export function fullFineTuning(downstream: T5Model, method: MtfMethod): Learner 
   return {
     downstream,
     variables: downstream.params,
+    dropoutModels: [downstream],
     loss: (examples) => downstreamLoss(downstream, examples),
     flops: (examples) =>
       estimateFlops(downstream.config, {
@@ -87,6 +90,7 @@ export function sharedPeft(downstream: T5Model, module: TunableModule, method: M
   return {
     downstream,
     variables: module.variables,
+    dropoutModels: [downstream],
     loss: (examples) => downstreamLoss(downstream, examples, module.parameters()),
     flops: (examples) =>
       // The frozen T5 still runs forward and backward (for the gradient reaching the module): 2x its forward.
@@ -116,6 +120,7 @@ export function hypermodelLearner(downstream: T5Model, hypermodel: HyperT5, meth
   return {
     downstream,
     variables,
+    dropoutModels: [hypermodel.body, downstream],
     loss: (examples) => {
       const hyperInputs = paddedIds(requireHyperInputs(examples), downstream.config.pad_token_id);
       const peft = hypermodel.generate(hyperInputs.ids, hyperInputs.mask, { training: true });

@@ -101,6 +101,7 @@ export async function runMultitaskFineTuning(context: StageContext, options: Mtf
       context,
       phase: "mtf",
       trainer,
+      dropout: { models: learner.dropoutModels, seed: options.seed },
       steps: training.steps,
       checkpointEvery: Math.max(1, Math.ceil(training.steps / 4)),
       examplesPerStep: training.batchSize,

@@ -80,6 +80,7 @@ export async function runPretrainPhase(context: StageContext, model: T5Model, ph
       context,
       phase: phase.name,
       trainer,
+      dropout: { models: [model], seed },
       steps: training.steps,
       checkpointEvery,
       examplesPerStep: training.batchSize,

@@ -10,10 +10,9 @@ import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 
 import type { StageContext } from "../engine/stage.js";
+import { childSeed } from "../models/random.js";
 import type { Trainer } from "../models/trainer.js";
 
-// NOTE: the loop does not restart the models' dropout masks from the step number, so with `dropout_rate` > 0 a
-// resumed run draws different masks than an uninterrupted one would (the CPU profiles train with dropout 0).
 export interface TrainingLoopOptions {
   context: StageContext;
   /** Name of this run inside the stage (`span-corruption`, `mtf`, ...), used for the checkpoint folder and events. */
@@ -25,6 +24,11 @@ export interface TrainingLoopOptions {
   checkpointEvery: number;
   /** Examples per optimizer step, for the throughput figure. */
   examplesPerStep: number;
+  /**
+   * Models whose dropout masks restart before every step from (`seed`, model index, step), so a resumed run draws
+   * the masks an uninterrupted one would.
+   */
+  dropout?: { models: { reseedDropout(seed: number): void }[]; seed: number };
   /** Runs after every step, e.g. to keep a checkpoint or evaluate. */
   afterStep?(step: number, loss: number): Promise<void>;
 }
@@ -65,6 +69,7 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
       throw new Error(`${phase}: stopped at step ${trainer.step}; the checkpoint is saved and the next run resumes from it.`);
     }
     const step = trainer.step + 1;
+    options.dropout?.models.forEach((model, index) => model.reseedDropout(childSeed(options.dropout!.seed, `${phase}/${index}/${step}`)));
     const result = trainer.trainStep(options.microBatches(step));
     if (!Number.isFinite(result.loss)) {
       throw new Error(`${phase}: the loss is ${result.loss} at step ${step}; lower the learning rate (${trainer.options.learningRate}).`);

@@ -10,6 +10,7 @@ import { microBatchRanges, runTrainingLoop } from "../../src/experiments/trainin
 import { initBackend, parseT5Config, T5Model, Trainer } from "../../src/models/index.js";
 
 const config = parseT5Config({ vocab_size: 32, d_model: 8, d_kv: 4, d_ff: 16, num_heads: 2, num_layers: 2, dropout_rate: 0 }, "test config");
+const dropoutConfig = parseT5Config({ vocab_size: 32, d_model: 8, d_kv: 4, d_ff: 16, num_heads: 2, num_layers: 2, dropout_rate: 0.3 }, "dropout config");
 
 function context(workDir: string, abortAfter?: number): { context: StageContext; events: Parameters<StageContext["emit"]>[0][] } {
   const events: Parameters<StageContext["emit"]>[0][] = [];
@@ -31,8 +32,8 @@ function context(workDir: string, abortAfter?: number): { context: StageContext;
 }
 
 /** Runs the loop on a fresh model; batches depend on the step only. */
-async function train(workDir: string, steps: number, abortAfter?: number): Promise<{ weights: Float32Array; losses: number[]; resumedFrom: number }> {
-  const model = T5Model.create(config, 7);
+async function train(workDir: string, steps: number, abortAfter?: number, modelConfig = config): Promise<{ weights: Float32Array; losses: number[]; resumedFrom: number }> {
+  const model = T5Model.create(modelConfig, 7);
   const trainer = new Trainer(model.params, { learningRate: 0.01, totalSteps: steps });
   const { context: stageContext } = context(workDir, abortAfter);
   try {
@@ -43,7 +44,8 @@ async function train(workDir: string, steps: number, abortAfter?: number): Promi
       steps,
       checkpointEvery: 100,
       examplesPerStep: 2,
-      microBatches: (step) => [() => model.loss(seq2seqBatch([[3 + step, 4, 1], [5, 6 + step, 7, 1]], [[8, 1], [9 + step, 1]], 0))],
+      dropout: { models: [model], seed: 11 },
+      microBatches: (step) => [() => model.loss(seq2seqBatch([[3 + step, 4, 1], [5, 6 + step, 7, 1]], [[8, 1], [9 + step, 1]], 0), { training: true })],
     });
     return { weights: (await model.parameter("shared.weight").data()) as Float32Array, losses: result.losses, resumedFrom: result.resumedFrom };
   } finally {
@@ -64,6 +66,17 @@ describe("runTrainingLoop", () => {
     const resumed = await train(workDir, 6);
     expect(resumed.resumedFrom).toBe(3);
     expect(resumed.losses).toHaveLength(6);
+    expect(resumed.losses).toEqual(straight.losses);
+    expect(Array.from(resumed.weights)).toEqual(Array.from(straight.weights));
+  });
+
+  it("resumes with dropout to the same weights", async () => {
+    const straight = await train(fs.mkdtempSync(path.join(os.tmpdir(), "loop-dropout-straight-")), 6, undefined, dropoutConfig);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "loop-dropout-resumed-"));
+    await expect(train(workDir, 6, 3, dropoutConfig)).rejects.toThrow(/stopped at step 3/);
+    const resumed = await train(workDir, 6, undefined, dropoutConfig);
+
+    expect(resumed.resumedFrom).toBe(3);
     expect(resumed.losses).toEqual(straight.losses);
     expect(Array.from(resumed.weights)).toEqual(Array.from(straight.weights));
   });
