@@ -3,7 +3,7 @@
  * into a Hugging Face `tokenizer.json` laid out as the T5 converter of transformers writes it, for hub repositories
  * that ship only `spiece.model`.
  */
-import type { TokenizerJson } from "./tokenizer.js";
+import { t5PostProcessor, type TokenizerJson } from "./tokenizer.js";
 
 interface SentencePiece {
   piece: string;
@@ -143,17 +143,7 @@ export function t5TokenizerJsonFromSentencePiece(model: SentencePieceModel): Tok
       ],
     },
     pre_tokenizer: { ...metaspace, prepend_scheme: "first" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      pair: [
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-      ],
-      special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-    },
+    post_processor: t5PostProcessor,
     decoder: { ...metaspace, prepend_scheme: "always" },
     model: { type: "Unigram", unk_id: unkId, vocab, byte_fallback: false } as TokenizerJson["model"],
   };

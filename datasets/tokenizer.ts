@@ -10,6 +10,19 @@ import { Tokenizer as JsTokenizer } from "@huggingface/tokenizers";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
+/** T5's post-processor: `</s>` (id 1) after each sequence, as in Hugging Face's T5 `tokenizer.json`. */
+export const t5PostProcessor = {
+  type: "TemplateProcessing",
+  single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
+  pair: [
+    { Sequence: { id: "A", type_id: 0 } },
+    { SpecialToken: { id: "</s>", type_id: 0 } },
+    { Sequence: { id: "B", type_id: 0 } },
+    { SpecialToken: { id: "</s>", type_id: 0 } },
+  ],
+  special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
+};
+
 /** Special-token ids a model needs; stored next to tokenized data. */
 export interface TokenizerInfo {
   /** `t5`: T5's own vocabulary; `unigram`: trained on the corpus by `trainUnigramTokenizer`. */
@@ -290,17 +303,7 @@ function buildT5StyleJson(pieces: [string, number][]): TokenizerJson {
       ],
     },
     pre_tokenizer: metaspace,
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      pair: [
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-      ],
-      special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-    },
+    post_processor: t5PostProcessor,
     decoder: metaspace,
     model: { type: "Unigram", unk_id: 2, vocab, byte_fallback: false } as TokenizerJson["model"],
   };

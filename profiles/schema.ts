@@ -6,6 +6,7 @@
  */
 
 import { p3HubParamsSchema } from "../datasets/hub/p3-hub.js";
+import type { T5Config } from "../src/models/config.js";
 import type { EvalDataset, MtfMethod, PeftInit, PeftMethod } from "../src/experiments/results.js";
 
 export type HypermodelName = "hyper-prefix" | "hyper-lora";
@@ -91,17 +92,18 @@ export interface DataSpec {
 }
 
 /** Shape of a T5 v1.1 trained from scratch (Hugging Face's config field names). */
-export interface ScratchModelConfig {
-  d_model: number;
-  d_kv: number;
-  d_ff: number;
-  num_heads: number;
-  num_layers: number;
-  num_decoder_layers: number;
-  relative_attention_num_buckets: number;
-  relative_attention_max_distance: number;
-  dropout_rate: number;
-}
+export type ScratchModelConfig = Pick<
+  T5Config,
+  | "d_model"
+  | "d_kv"
+  | "d_ff"
+  | "num_heads"
+  | "num_layers"
+  | "num_decoder_layers"
+  | "relative_attention_num_buckets"
+  | "relative_attention_max_distance"
+  | "dropout_rate"
+>;
 
 export type ModelSpec =
   | { source: "scratch"; config: ScratchModelConfig }
