@@ -7,7 +7,7 @@
 /** Which benchmark a collection is shaped like; it decides the few-shot format and the metric. */
 export type CollectionFamily = "p3" | "metaicl" | "sni";
 
-/** How a task is scored. */
+/** Metric a task is scored with. */
 export type TaskMetric = "accuracy" | "macro-f1" | "rouge-l";
 
 export interface Example {
@@ -18,7 +18,7 @@ export interface Example {
   choices?: string[];
   /** Every acceptable output (S-NI instances may list several); defaults to `[target]`. */
   references?: string[];
-  /** Which split the example belongs to. */
+  /** Split the example belongs to. */
   split: "train" | "test";
 }
 

@@ -9,7 +9,7 @@
 /** JSON-compatible value: parameters and metrics must survive canonical serialization unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** What a stage occupies while it runs; the scheduler runs at most one GPU stage per visible GPU. */
+/** Resource a stage occupies while it runs. The scheduler runs at most one GPU stage per visible GPU. */
 export type StageResource = "cpu" | "gpu";
 
 /** One node of the task graph, as resolved from a profile. */
@@ -38,7 +38,7 @@ export type StageEvent =
       step: number;
       total: number;
       loss?: number;
-      /** Examples or tokens per second, as `unit` says. */
+      /** Examples or tokens per second, in the unit named by `unit`. */
       throughput?: number;
       unit?: string;
       phase?: string;
@@ -49,7 +49,7 @@ export type StageEvent =
   | { type: "done"; stage: string; summary: { [key: string]: JsonValue } }
   | { type: "error"; stage: string; message: string; stack?: string };
 
-/** What a running stage sees. Paths are absolute. */
+/** Context of a running stage. Paths are absolute. */
 export interface StageContext {
   stage: StageDefinition;
   /** Empty temporary folder on the artifacts filesystem; everything written here is published. */
@@ -60,7 +60,7 @@ export interface StageContext {
   inputs: { [stageId: string]: string };
   /** Reports progress, metrics, checkpoints and log lines to the parent. */
   emit(event: DistributiveOmit<StageEvent, "stage">): void;
-  /** Aborted when the parent asks the stage to stop (SIGINT/SIGTERM); save what is needed and throw. */
+  /** Aborted when the parent requests a stop (SIGINT/SIGTERM). The stage then saves its checkpoint and throws. */
   signal: AbortSignal;
 }
 
